@@ -1,0 +1,51 @@
+# paindiary — `make run` serves the API on SQLite; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run serve migrate test lint fmt typecheck pytest bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP) ## create .venv and install the project with its dev tools
+
+migrate: $(STAMP) ## upgrade the database (PAINDIARY_DATABASE_URL, default ./var/paindiary.db)
+	$(BIN)/paindiary migrate
+
+run: migrate ## install, migrate and serve on http://127.0.0.1:8000 (docs at /docs)
+	$(BIN)/paindiary serve --host $(HOST) --port $(PORT)
+
+serve: run
+
+lint: $(STAMP) ## ruff check and ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP) ## format and auto-fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(STAMP) ## mypy --strict
+	$(BIN)/mypy
+
+pytest: $(STAMP) ## the test suite (PostgreSQL too when TEST_DATABASE_URL is set)
+	$(BIN)/pytest
+
+test: lint typecheck pytest ## everything CI runs: lint, types, tests
+
+bench: $(STAMP) ## benchmarks, writes bench/RESULTS.md
+	$(BIN)/python -m bench
+
+clean: ## remove the virtualenv and caches (keeps ./var)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

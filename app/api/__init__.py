@@ -1,0 +1,1 @@
+"""HTTP layer: thin routers that parse, authorise through deps and respond."""

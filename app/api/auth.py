@@ -1,0 +1,109 @@
+"""Accounts and sign-in: register, the OAuth2 token endpoint, revocation, /me."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Response, status
+
+from app.api.responses import problems
+from app.deps import AdminActor, ContextDep, CurrentActor, SessionDep
+from app.errors import OAuthError
+from app.schemas.auth import AdminUserIn, PasswordChangeIn, RegisterIn, TokenOut, UserOut
+from app.services import accounts, auth
+
+router = APIRouter(tags=["auth"])
+
+OptionalForm = Annotated[str | None, Form()]
+
+
+@router.post(
+    "/auth/register",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="register",
+    summary="Create a patient account and its patient record",
+    responses=problems(409, 422, 429),
+)
+def register(data: RegisterIn, session: SessionDep, ctx: ContextDep) -> UserOut:
+    return accounts.register_patient(session, ctx, data)
+
+
+@router.post(
+    "/auth/token",
+    operation_id="issueToken",
+    summary="OAuth2 token endpoint (password, refresh_token, client_credentials grants)",
+    responses=problems(400, 401, 429),
+)
+def token(
+    session: SessionDep,
+    ctx: ContextDep,
+    grant_type: OptionalForm = None,
+    username: OptionalForm = None,
+    password: OptionalForm = None,
+    refresh_token: OptionalForm = None,
+    scope: OptionalForm = None,
+) -> TokenOut:
+    if grant_type == "password":
+        if not username or password is None:
+            raise OAuthError("invalid_request", "username and password are required.")
+        return auth.password_grant(session, ctx, username, password)
+    if grant_type == "refresh_token":
+        if not refresh_token:
+            raise OAuthError("invalid_request", "refresh_token is required.")
+        return auth.refresh_grant(session, ctx, refresh_token)
+    if not grant_type:
+        raise OAuthError("invalid_request", "grant_type is required.")
+    raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported.")
+
+
+@router.post(
+    "/auth/revoke",
+    operation_id="revokeToken",
+    summary="Revoke a refresh or access token (RFC 7009); unknown tokens are accepted",
+    responses=problems(422),
+)
+def revoke(
+    token: Annotated[str, Form(max_length=4096)], session: SessionDep, ctx: ContextDep
+) -> Response:
+    auth.revoke(session, ctx, token)
+    return Response(status_code=status.HTTP_200_OK)
+
+
+@router.get(
+    "/me",
+    operation_id="getMe",
+    summary="The signed-in account",
+    tags=["me"],
+    responses=problems(401),
+)
+def me(actor: CurrentActor, session: SessionDep) -> UserOut:
+    return accounts.get_me(session, actor)
+
+
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="changePassword",
+    summary="Change the password; every other session of the account ends",
+    tags=["me"],
+    responses=problems(401, 422),
+)
+def change_password(
+    data: PasswordChangeIn, actor: CurrentActor, session: SessionDep, ctx: ContextDep
+) -> Response:
+    accounts.change_password(session, ctx, actor, data)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/admin/users",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="createStaffUser",
+    summary="Create a clinician or admin account (admin only)",
+    tags=["admin"],
+    responses=problems(401, 403, 409, 422),
+)
+def create_user(
+    data: AdminUserIn, _admin: AdminActor, session: SessionDep, ctx: ContextDep
+) -> UserOut:
+    return accounts.create_staff_user(session, ctx, data)

@@ -1,0 +1,52 @@
+"""Liveness and readiness, outside the versioned API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.dbmigrate import head_revisions
+from app.services.context import AppContext
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/healthz", operation_id="healthz", summary="Liveness: the process answers (no database)"
+)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    summary="Readiness: the database answers and its schema is at the newest migration",
+    responses={503: {"description": "Not ready"}},
+)
+def readyz(request: Request) -> JSONResponse:
+    ctx: AppContext = request.app.state.ctx
+    try:
+        with ctx.db.engine.connect() as conn:
+            current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    except SQLAlchemyError:
+        return _not_ready("database unavailable")
+    if current != set(head_revisions()):
+        return _not_ready("database schema is not at the newest migration")
+    return JSONResponse({"status": "ready", "schema": sorted(current)})
+
+
+def _not_ready(reason: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "type": "https://paindiary.example/problems/not-ready",
+            "title": "Not ready",
+            "status": 503,
+            "detail": reason,
+        },
+        status_code=503,
+        media_type="application/problem+json",
+        headers={"Retry-After": "5"},
+    )

@@ -1,0 +1,224 @@
+"""Domain errors and the one place that renders every error as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("paindiary.errors")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://paindiary.example/problems/"
+
+
+class AppError(Exception):
+    """A failure a client can act on. Subclasses fix the status and the problem type."""
+
+    status: int = 400
+    type: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+
+class NotFound(AppError):
+    status, type, title = 404, "not-found", "Not found"
+
+
+class Forbidden(AppError):
+    status, type, title = 403, "forbidden", "Forbidden"
+
+
+class Unauthorized(AppError):
+    status, type, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
+
+
+class Conflict(AppError):
+    status, type, title = 409, "conflict", "Conflict"
+
+
+class Gone(AppError):
+    status, type, title = 410, "gone", "Gone"
+
+
+class PreconditionFailed(AppError):
+    status, type, title = 412, "precondition-failed", "Precondition failed"
+
+
+class PayloadTooLarge(AppError):
+    status, type, title = 413, "payload-too-large", "Request body too large"
+
+
+class UnsupportedMediaType(AppError):
+    status, type, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class TooManyRequests(AppError):
+    status, type, title = 429, "rate-limited", "Too many requests"
+
+
+class ServiceUnavailable(AppError):
+    status, type, title = 503, "service-unavailable", "Service unavailable"
+
+
+class ValidationFailed(AppError):
+    """A 422 raised by a service after schema validation (cross-field or stateful checks)."""
+
+    status, type, title = 422, "validation-error", "Validation failed"
+
+    def __init__(self, loc: Sequence[str | int], msg: str, err_type: str = "value_error") -> None:
+        super().__init__(msg)
+        self.errors = [{"loc": list(loc), "msg": msg, "type": err_type}]
+        self.extra = {"errors": self.errors}
+
+
+class OAuthError(AppError):
+    """RFC 6749 §5.2 token endpoint error, carried as problem+json with an ``error`` member."""
+
+    def __init__(self, error: str, detail: str, status: int = 400) -> None:
+        super().__init__(detail, extra={"error": error})
+        self.status = status
+        self.type = f"oauth/{error}"
+        self.title = error.replace("_", " ").capitalize()
+        if status == 401:
+            self.headers["WWW-Authenticate"] = 'Basic realm="paindiary", charset="UTF-8"'
+
+
+def problem_response(
+    status: int,
+    *,
+    type_: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + type_ if not type_.startswith(("http", "about:")) else type_,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if extra:
+        body.update(extra)
+    return JSONResponse(
+        jsonable_encoder(body),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type=PROBLEM_JSON,
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for err in exc.errors():
+        errors.append(
+            {
+                "loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
+                "msg": str(err.get("msg", "")),
+                "type": str(err.get("type", "")),
+            }
+        )
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem_response(
+            exc.status,
+            type_=exc.type,
+            title=exc.title,
+            detail=exc.detail,
+            instance=request.url.path,
+            headers=exc.headers,
+            extra=exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc)
+        first = errors[0] if errors else {"loc": [], "msg": "invalid"}
+        detail = f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+        return problem_response(
+            422,
+            type_="validation-error",
+            title="Validation failed",
+            detail=detail,
+            instance=request.url.path,
+            extra={"errors": errors},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        status = exc.status_code
+        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+        detail = exc.detail if isinstance(exc.detail, str) else phrase
+        return problem_response(
+            status,
+            type_=phrase.lower().replace(" ", "-"),
+            title=phrase,
+            detail=detail,
+            instance=request.url.path,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", exc.__class__.__name__)
+        return problem_response(
+            503,
+            type_="service-unavailable",
+            title="Service unavailable",
+            detail="The database is unavailable; retry shortly.",
+            instance=request.url.path,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return await _db_down(request, OperationalError(None, None, exc.orig or exc))
+        log.exception("database error on %s", request.url.path)
+        return _internal(request)
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+        return _internal(request)
+
+
+def _internal(request: Request) -> JSONResponse:
+    return problem_response(
+        500,
+        type_="internal-error",
+        title="Internal server error",
+        detail="An unexpected error occurred; it has been logged.",
+        instance=request.url.path,
+    )

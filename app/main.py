@@ -1,0 +1,82 @@
+"""The application factory. ``uvicorn --factory app.main:create_app`` serves it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app import __version__
+from app.api import auth, ops, patients
+from app.errors import install_error_handlers
+from app.middleware import RequestGuardMiddleware, ResponseHeadersMiddleware
+from app.services.context import AppContext
+from app.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+The backend of a trigeminal-neuralgia pain diary: the patient's app syncs attacks, check-ins,
+medications, questionnaires and ketamine treatment series; clinicians and partners with the
+patient's grant read before/after trends per treatment series.
+
+All errors are RFC 9457 `application/problem+json`. Timestamps need an offset; responses are UTC.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    ctx = AppContext.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Fewer threads for the sync endpoints: less contention for the GIL and the DB pool.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        yield
+        ctx.db.dispose()
+
+    app = FastAPI(
+        title="paindiary API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "auth", "description": "Accounts, sign-in and tokens"},
+            {"name": "me", "description": "The signed-in account"},
+            {"name": "admin", "description": "Clinician accounts and partner clients"},
+            {"name": "patients", "description": "Patient records, diagnosis and access grants"},
+            {"name": "operations", "description": "Liveness and readiness"},
+        ],
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+
+    app.include_router(ops.router)
+    for router in (auth.router, patients.router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    def body_limit(path: str) -> int:
+        if path.endswith("/batch"):
+            return settings.max_batch_body_bytes
+        return settings.max_body_bytes
+
+    app.add_middleware(RequestGuardMiddleware, limit_for=body_limit)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+            ],
+            expose_headers=["ETag", "Location", "Retry-After"],
+        )
+    app.add_middleware(ResponseHeadersMiddleware)
+    return app

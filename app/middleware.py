@@ -1,0 +1,141 @@
+"""ASGI middleware: body limits, media types and response headers, before any endpoint runs."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import PROBLEM_BASE, PROBLEM_JSON
+
+BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH"})
+FORM_PATHS = ("/api/v1/auth/token", "/api/v1/auth/revoke")
+
+
+def _problem(status: int, title: str, detail: str) -> tuple[dict[str, object], bytes]:
+    body = {
+        "type": PROBLEM_BASE + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    return body, json.dumps(body).encode()
+
+
+async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
+    _, payload = _problem(status, title, detail)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(payload)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class _TooLarge(HTTPException):
+    """Raised from inside ``receive``; FastAPI re-raises HTTPExceptions met while reading the
+    body, so the problem+json handler answers 413 instead of a generic 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The body exceeds {limit} bytes.")
+
+
+class RequestGuardMiddleware:
+    """413 for oversized bodies (counted as they stream, not trusted from Content-Length),
+    415 for non-JSON bodies on JSON endpoints."""
+
+    def __init__(self, app: ASGIApp, *, limit_for: Callable[[str], int]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"].encode() not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        limit = self.limit_for(path)
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _send_problem(send, 413, "Payload too large", f"The body exceeds {limit} bytes.")
+            return
+        ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        has_body = declared not in (None, b"0") or b"transfer-encoding" in headers
+        if (
+            has_body
+            and path.startswith("/api/v1/")
+            and path not in FORM_PATHS
+            and not (ctype == b"application/json" or ctype.endswith(b"+json"))
+        ):
+            await _send_problem(
+                send, 415, "Unsupported media type", "Send the body as application/json."
+            )
+            return
+
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _send_problem(
+                    send, 413, "Payload too large", f"The body exceeds {limit} bytes."
+                )
+
+
+class ResponseHeadersMiddleware:
+    """Request ids, no caching of API responses, and the baseline security headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"")
+        request_id = (
+            incoming.decode("latin-1")[:64] if incoming and incoming.isascii() else uuid.uuid4().hex
+        )
+        scope.setdefault("state", {})["request_id"] = request_id
+        is_api = scope["path"].startswith("/api/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"no-referrer"))
+                if is_api and b"cache-control" not in names:
+                    # API responses carry health data or credentials: never cache them.
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

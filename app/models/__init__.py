@@ -1,0 +1,6 @@
+"""ORM models, one file per aggregate. Importing this package registers every table."""
+
+from app.models.accounts import AuthSession, RefreshToken, User
+from app.models.patients import Patient
+
+__all__ = ["AuthSession", "Patient", "RefreshToken", "User"]

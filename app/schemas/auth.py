@@ -1,0 +1,71 @@
+"""Accounts and sign-in."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import EmailStr, Field
+
+from app.schemas.common import DisplayName, Password, Schema, TimeZoneName
+
+
+class RegisterIn(Schema):
+    email: EmailStr
+    password: Password
+    display_name: DisplayName
+    timezone: TimeZoneName
+
+    model_config = Schema.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "email": "alex@example.org",
+                    "password": "correct horse battery",
+                    "display_name": "Alex",
+                    "timezone": "Europe/Berlin",
+                }
+            ]
+        }
+    }
+
+
+class AdminUserIn(Schema):
+    email: EmailStr
+    password: Password
+    display_name: DisplayName
+    role: Literal["clinician", "admin"]
+
+    model_config = Schema.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "email": "dr.lee@clinic.example",
+                    "password": "a long clinic password",
+                    "display_name": "Dr Lee",
+                    "role": "clinician",
+                }
+            ]
+        }
+    }
+
+
+class PasswordChangeIn(Schema):
+    current_password: str = Field(max_length=1024)
+    new_password: Password
+
+
+class UserOut(Schema):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    role: Literal["patient", "clinician", "admin"]
+    patient_id: uuid.UUID | None = None
+
+
+class TokenOut(Schema):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    refresh_token: str | None = None
+    scope: str = ""

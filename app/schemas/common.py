@@ -1,0 +1,59 @@
+"""Shared schema base and constrained types."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
+from zoneinfo import ZoneInfo, available_timezones
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+
+class Schema(BaseModel):
+    """Input and output base: unknown fields are errors, ORM rows convert directly."""
+
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+
+def _to_utc_z(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# Every timestamp leaves the API in UTC with a "Z".
+UTCDatetime = Annotated[datetime, PlainSerializer(_to_utc_z, return_type=str, when_used="json")]
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def _check_timezone(value: str) -> str:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    if value not in _ZONES:
+        raise ValueError("must be an IANA time zone name such as 'Europe/Berlin'")
+    ZoneInfo(value)
+    return value
+
+
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_timezone)]
+DisplayName = Annotated[str, Field(min_length=1, max_length=200)]
+Password = Annotated[str, Field(min_length=10, max_length=1024)]
+Limit = Annotated[int, Field(ge=1, le=500)]
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def problem_example(status: int, title: str, detail: str) -> dict[str, Any]:
+    return {
+        "type": f"https://paindiary.example/problems/{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }

@@ -1,0 +1,1 @@
+"""Passwords, tokens and throttling: the only modules that touch cryptographic libraries."""

@@ -1,0 +1,113 @@
+"""JWT access tokens and opaque refresh tokens. The only module that imports python-jose."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from jose import JWTError, jwt
+
+ACCESS = "access"
+REQUIRED_CLAIMS = ("exp", "iat", "sub", "aud", "iss", "jti", "typ")
+
+
+class InvalidToken(Exception):
+    """Any reason a bearer token is not accepted; callers answer 401 without detail."""
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    subject: str
+    subject_kind: str  # "user" or "client"
+    session_id: str | None
+    scopes: frozenset[str]
+    jti: str
+    expires_at: datetime
+
+
+class TokenService:
+    def __init__(
+        self, *, key: str, algorithm: str, issuer: str, audience: str, access_ttl: timedelta
+    ) -> None:
+        if algorithm not in ("HS256", "HS384", "HS512"):
+            raise ValueError(f"unsupported JWT algorithm {algorithm}")
+        self._key = key
+        self._algorithm = algorithm
+        self._issuer = issuer
+        self._audience = audience
+        self.access_ttl = access_ttl
+
+    def issue_access(
+        self,
+        *,
+        subject: str,
+        subject_kind: str,
+        now: datetime,
+        session_id: str | None = None,
+        scopes: frozenset[str] = frozenset(),
+    ) -> str:
+        claims: dict[str, Any] = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": subject,
+            "iat": int(now.timestamp()),
+            "exp": int((now + self.access_ttl).timestamp()),
+            "jti": uuid.uuid4().hex,
+            "typ": ACCESS,
+            "knd": subject_kind,
+        }
+        if session_id is not None:
+            claims["sid"] = session_id
+        if scopes:
+            claims["scope"] = " ".join(sorted(scopes))
+        return str(jwt.encode(claims, self._key, algorithm=self._algorithm))
+
+    def decode_access(self, token: str) -> AccessClaims:
+        try:
+            header = jwt.get_unverified_header(token)
+            # Only the configured algorithm, whatever the token claims (no "none", no RS/HS swap).
+            if header.get("alg") != self._algorithm:
+                raise InvalidToken("algorithm not allowed")
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require_" + c: True for c in ("exp", "iat", "sub", "aud", "iss", "jti")},
+            )
+        except JWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        if any(c not in claims for c in REQUIRED_CLAIMS) or claims.get("typ") != ACCESS:
+            raise InvalidToken("not an access token")
+        kind = claims.get("knd")
+        if kind not in ("user", "client"):
+            raise InvalidToken("unknown subject kind")
+        scope = claims.get("scope", "")
+        return AccessClaims(
+            subject=str(claims["sub"]),
+            subject_kind=str(kind),
+            session_id=str(claims["sid"]) if "sid" in claims else None,
+            scopes=frozenset(str(scope).split()) if scope else frozenset(),
+            jti=str(claims["jti"]),
+            expires_at=datetime.fromtimestamp(int(claims["exp"])).astimezone(),
+        )
+
+
+def new_opaque_token() -> str:
+    """A refresh token or client secret: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_opaque_token(token: str) -> str:
+    """Opaque tokens are high-entropy, so a plain SHA-256 is the right storage form (not Argon2)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())

@@ -1,0 +1,117 @@
+"""Creating accounts and changing passwords."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.errors import Conflict, Unauthorized
+from app.models import AuthSession, Patient, User
+from app.schemas.auth import AdminUserIn, PasswordChangeIn, RegisterIn, UserOut
+from app.services.actors import Actor
+from app.services.context import AppContext
+
+
+def _user_out(user: User, patient: Patient | None) -> UserOut:
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        role=user.role,  # type: ignore[arg-type]
+        patient_id=patient.id if patient else None,
+    )
+
+
+def _add_user(
+    session: Session, ctx: AppContext, *, email: str, password: str, name: str, role: str
+) -> User:
+    email = email.strip().lower()
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("An account with this e-mail already exists.")
+    user = User(
+        email=email, display_name=name, role=role, password_hash=ctx.passwords.hash(password)
+    )
+    session.add(user)
+    return user
+
+
+def register_patient(session: Session, ctx: AppContext, data: RegisterIn) -> UserOut:
+    user = _add_user(
+        session,
+        ctx,
+        email=data.email,
+        password=data.password,
+        name=data.display_name,
+        role="patient",
+    )
+    session.flush()
+    patient = Patient(user_id=user.id, display_name=data.display_name, timezone=data.timezone)
+    session.add(patient)
+    _commit_unique(session)
+    return _user_out(user, patient)
+
+
+def create_staff_user(session: Session, ctx: AppContext, data: AdminUserIn) -> UserOut:
+    user = _add_user(
+        session,
+        ctx,
+        email=data.email,
+        password=data.password,
+        name=data.display_name,
+        role=data.role,
+    )
+    _commit_unique(session)
+    return _user_out(user, None)
+
+
+def create_user_cli(
+    session: Session, ctx: AppContext, *, email: str, password: str, role: str, timezone: str
+) -> UserOut:
+    """The CLI's create-user: any role; a patient also gets its patient record."""
+    name = email.split("@", 1)[0]
+    user = _add_user(session, ctx, email=email, password=password, name=name, role=role)
+    patient = None
+    if role == "patient":
+        session.flush()
+        patient = Patient(user_id=user.id, display_name=name, timezone=timezone)
+        session.add(patient)
+    _commit_unique(session)
+    return _user_out(user, patient)
+
+
+def _commit_unique(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError as exc:  # two registrations racing for one e-mail
+        session.rollback()
+        raise Conflict("An account with this e-mail already exists.") from exc
+
+
+def get_me(session: Session, actor: Actor) -> UserOut:
+    user = session.get(User, actor.id)
+    if user is None:  # pragma: no cover - the actor was resolved from this row a moment ago
+        raise Unauthorized()
+    patient = session.scalar(select(Patient).where(Patient.user_id == user.id))
+    return _user_out(user, patient)
+
+
+def change_password(
+    session: Session, ctx: AppContext, actor: Actor, data: PasswordChangeIn
+) -> None:
+    """New password; every other sign-in session of the account ends (this one stays)."""
+    user = session.get(User, actor.id)
+    if user is None or not ctx.passwords.verify(data.current_password, user.password_hash):
+        raise Unauthorized("The current password is wrong.")
+    user.password_hash = ctx.passwords.hash(data.new_password)
+    session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.user_id == user.id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.id != actor.session_id,
+        )
+        .values(revoked_at=utcnow(), revoked_reason="password_changed")
+    )
+    session.commit()

@@ -1,0 +1,140 @@
+"""Sign-in: the OAuth2 token endpoint's grants, revocation, and resolving a bearer token."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.errors import OAuthError, Unauthorized
+from app.models import AuthSession, Patient, RefreshToken, User
+from app.schemas.auth import TokenOut
+from app.security.tokens import InvalidToken, hash_opaque_token, new_opaque_token
+from app.services.actors import Actor
+from app.services.context import AppContext
+
+INVALID_LOGIN = "The e-mail address or password is wrong."
+
+
+def password_grant(session: Session, ctx: AppContext, username: str, password: str) -> TokenOut:
+    user = session.scalar(select(User).where(User.email == username.strip().lower()))
+    # Same work and same answer for an unknown e-mail and a wrong password.
+    ok = ctx.passwords.verify(password, user.password_hash if user else None)
+    if user is None or not ok:
+        raise OAuthError("invalid_grant", INVALID_LOGIN, status=401)
+    auth_session = AuthSession(user_id=user.id)
+    session.add(auth_session)
+    session.flush()
+    refresh = _new_refresh_token(session, ctx, auth_session.id)
+    token = _access_for(ctx, user, auth_session.id)
+    session.commit()
+    return TokenOut(access_token=token, expires_in=_ttl(ctx), refresh_token=refresh, scope="")
+
+
+def refresh_grant(session: Session, ctx: AppContext, refresh_token: str) -> TokenOut:
+    now = utcnow()
+    row = session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == hash_opaque_token(refresh_token))
+    )
+    if row is None:
+        raise OAuthError("invalid_grant", "The refresh token is not valid.")
+    family = session.get(AuthSession, row.session_id)
+    if family is None or family.revoked_at is not None or row.expires_at <= now:
+        raise OAuthError("invalid_grant", "The refresh token has expired or was revoked.")
+    # Spend it atomically: of two concurrent uses, exactly one wins.
+    spent = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        # A spent token came back: it was stolen or replayed. End the whole family.
+        family.revoked_at = now
+        family.revoked_reason = "refresh_reuse"
+        session.commit()
+        raise OAuthError("invalid_grant", "The refresh token was already used; the session ended.")
+    user = session.get(User, family.user_id)
+    if user is None:  # pragma: no cover - cascades remove the family with the user
+        raise OAuthError("invalid_grant", "The account no longer exists.")
+    new_refresh = _new_refresh_token(session, ctx, family.id)
+    token = _access_for(ctx, user, family.id)
+    session.commit()
+    return TokenOut(access_token=token, expires_in=_ttl(ctx), refresh_token=new_refresh, scope="")
+
+
+def revoke(session: Session, ctx: AppContext, token: str) -> None:
+    """RFC 7009: end the session a refresh or access token belongs to; unknown tokens are fine."""
+    session_id: uuid.UUID | None = None
+    row = session.scalar(
+        select(RefreshToken.session_id).where(RefreshToken.token_hash == hash_opaque_token(token))
+    )
+    if row is not None:
+        session_id = row
+    else:
+        try:
+            claims = ctx.tokens.decode_access(token)
+            if claims.session_id:
+                session_id = uuid.UUID(claims.session_id)
+        except (InvalidToken, ValueError):
+            return
+    if session_id is not None:
+        session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason="revoked")
+        )
+        session.commit()
+
+
+def resolve_actor(session: Session, ctx: AppContext, token: str) -> Actor:
+    try:
+        claims = ctx.tokens.decode_access(token)
+        subject = uuid.UUID(claims.subject)
+        session_id = uuid.UUID(claims.session_id) if claims.session_id else None
+    except (InvalidToken, ValueError) as exc:
+        raise Unauthorized("The access token is missing, invalid or expired.") from exc
+    if claims.subject_kind == "user" and session_id is not None:
+        # One round trip: the user, their patient record and whether the session still stands.
+        found = session.execute(
+            select(User.display_name, User.role, Patient.id, AuthSession.revoked_at)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .outerjoin(Patient, Patient.user_id == User.id)
+            .where(User.id == subject, AuthSession.id == session_id)
+        ).first()
+        if found is None or found.revoked_at is not None:
+            raise Unauthorized("The session has ended; sign in again.")
+        return Actor(
+            id=subject,
+            role=found.role,
+            display_name=found.display_name,
+            patient_id=found[2],
+            session_id=session_id,
+        )
+    from app.services.clients import resolve_client_actor
+
+    return resolve_client_actor(session, subject, claims.scopes)
+
+
+def _new_refresh_token(session: Session, ctx: AppContext, session_id: uuid.UUID) -> str:
+    token = new_opaque_token()
+    session.add(
+        RefreshToken(
+            session_id=session_id,
+            token_hash=hash_opaque_token(token),
+            expires_at=utcnow() + timedelta(days=ctx.settings.refresh_token_days),
+        )
+    )
+    return token
+
+
+def _access_for(ctx: AppContext, user: User, session_id: uuid.UUID) -> str:
+    return ctx.tokens.issue_access(
+        subject=str(user.id), subject_kind="user", now=utcnow(), session_id=str(session_id)
+    )
+
+
+def _ttl(ctx: AppContext) -> int:
+    return int(ctx.tokens.access_ttl.total_seconds())

@@ -1,0 +1,66 @@
+"""Configuration from the environment (prefix ``PAINDIARY_``), built on demand, never at import."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+DEFAULT_DATABASE_URL = f"sqlite:///./{VAR_DIR}/paindiary.db"
+MIN_SECRET_BYTES = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAINDIARY_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str | None = Field(default=None, repr=False)
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_issuer: str = "paindiary"
+    jwt_audience: str = "paindiary-api"
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    cors_origins: list[str] = Field(default_factory=list)
+    # Argon2id cost. The defaults follow pwdlib/OWASP; tests lower them to keep the suite fast.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    max_body_bytes: int = 1024 * 1024
+    max_batch_body_bytes: int = 8 * 1024 * 1024
+    db_pool_size: int = Field(default=5, ge=1)
+    # Threads that run the synchronous endpoints; a few beat many (less lock and GIL contention).
+    worker_threads: int = Field(default=8, ge=1)
+
+    @model_validator(mode="after")
+    def _secret_required_in_production(self) -> Settings:
+        if self.env == "production":
+            if self.secret_key is None:
+                raise ValueError("PAINDIARY_SECRET_KEY must be set in production")
+            if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(
+                    f"PAINDIARY_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in production"
+                )
+        return self
+
+    def signing_key(self) -> str:
+        """The JWT key: the configured secret, or in development one generated once into var/."""
+        if self.secret_key is not None:
+            return self.secret_key
+        if self.env == "production":  # pragma: no cover - guarded by the validator
+            raise RuntimeError("no secret key")
+        path = VAR_DIR / "secret_key"
+        if not path.exists():
+            VAR_DIR.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,112 @@
+"""One real database per engine for the whole run, built by the migrations; emptied per test.
+
+The suite runs on SQLite always and, when TEST_DATABASE_URL is set, once more on PostgreSQL:
+every test that touches the database is parametrised by engine ([sqlite] / [postgresql]).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
+from sqlalchemy import create_engine, text
+
+from app.db import Base, normalise_url
+from app.dbmigrate import upgrade
+from app.main import create_app
+from app.models import Patient as _Patient  # importing app.models registers every table
+from app.services.context import AppContext
+from app.settings import Settings
+from tests.helpers import Api
+
+assert _Patient.__tablename__  # every table is on Base.metadata
+
+hypothesis_settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True)
+hypothesis_settings.load_profile("ci")
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
+ENGINES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def make_settings(url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "database_url": url,
+        "secret_key": TEST_SECRET,
+        # Cheap Argon2 in tests only: the suite signs in hundreds of times.
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 64,
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("sqlite") / "paindiary-test.db"
+        url = f"sqlite:///{path}"
+    else:
+        url = normalise_url(os.environ["TEST_DATABASE_URL"])
+        reset_postgres(url)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def test_settings(db_url: str) -> Settings:
+    return make_settings(db_url)
+
+
+@pytest.fixture(scope="session")
+def app(test_settings: Settings) -> FastAPI:
+    return create_app(test_settings)
+
+
+@pytest.fixture(scope="session")
+def _live_client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as client:
+        yield client
+
+
+def _empty_tables(ctx: AppContext) -> None:
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with ctx.db.engine.begin() as conn:
+        if ctx.db.is_sqlite:
+            for table in tables:
+                conn.execute(table.delete())
+        else:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def ctx(app: FastAPI) -> AppContext:
+    context: AppContext = app.state.ctx
+    return context
+
+
+@pytest.fixture
+def client(_live_client: TestClient, ctx: AppContext) -> TestClient:
+    _empty_tables(ctx)
+    _live_client.headers.clear()
+    _live_client.cookies.clear()
+    return _live_client
+
+
+@pytest.fixture
+def api(client: TestClient, ctx: AppContext) -> Api:
+    return Api(client, ctx)

@@ -110,3 +110,22 @@ def client(_live_client: TestClient, ctx: AppContext) -> TestClient:
 @pytest.fixture
 def api(client: TestClient, ctx: AppContext) -> Api:
     return Api(client, ctx)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many tests passed per database engine, so CI output shows both."""
+    counts: dict[str, int] = {}
+    for report in terminalreporter.stats.get("passed", []):
+        engine = next(
+            (
+                e
+                for e in ("postgresql", "sqlite")
+                if f"[{e}" in report.nodeid
+                or f"-{e}]" in report.nodeid
+                or f"-{e}-" in report.nodeid
+            ),
+            "no database",
+        )
+        counts[engine] = counts.get(engine, 0) + 1
+    summary = ", ".join(f"{name}: {n}" for name, n in sorted(counts.items()))
+    terminalreporter.write_line(f"passed per engine: {summary}")

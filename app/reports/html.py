@@ -1,0 +1,162 @@
+"""The printable HTML trend report for clinicians: ``render_report_html(ctx) -> str``.
+
+Jinja2 autoescapes every value, so patient-entered text (names, protocol, notes, medication
+names) can never become markup. The one exception is the chart: ``render_trend_chart`` draws it
+from numbers, dates and its own fixed labels (no patient text goes into it), and
+``inline_chart`` checks it once more before marking it safe. The page holds no script and loads
+nothing: styles are inline, fonts are the reader's own, the chart is inline SVG.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from app.reports import formatting
+from app.reports.context import ReportContext, ReportSession
+from app.trends import Comparison, follow_up_windows
+
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+# The same policy as a <meta> tag for a saved copy of the page; frame-ancestors is not allowed
+# there (browsers ignore it with a warning), the HTTP header carries it.
+META_CSP = REPORT_CSP.removesuffix("; frame-ancestors 'none'")
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# autoescape=True rather than select_autoescape: every template here is HTML, and escaping must
+# not depend on a file name.
+_ENVIRONMENT = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENVIRONMENT.filters.update(formatting.FILTERS)
+
+_SVG_NS = "{http://www.w3.org/2000/svg}"
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+_FORBIDDEN_SVG_ELEMENTS = frozenset(
+    {"script", "foreignObject", "iframe", "object", "embed", "image", "a", "animate", "set"}
+)
+_EXTERNAL_URL = re.compile(r"url\(\s*['\"]?(?!#)", re.IGNORECASE)
+
+
+class UnsafeChart(ValueError):
+    """The chart SVG holds something that could run or load: it is not inlined."""
+
+
+def inline_chart(svg: str) -> Markup:
+    """The chart's ``<svg>`` element, without XML prolog, marked safe for the template.
+
+    ``svg`` must come from ``render_trend_chart``. The check here is defence in depth: it
+    rejects scripts, event handlers, foreign content and references to anything outside the
+    document, so a future change that lets foreign markup into the chart fails loudly.
+    """
+    start = svg.find("<svg")
+    if start < 0:
+        raise UnsafeChart("not an SVG document")
+    element = svg[start:]
+    try:
+        root = ET.fromstring(element)
+    except ET.ParseError as error:
+        raise UnsafeChart(f"the chart is not well-formed XML: {error}") from error
+    if root.tag != f"{_SVG_NS}svg":
+        raise UnsafeChart("the root element is not <svg>")
+    for node in root.iter():
+        name = node.tag.rpartition("}")[2]
+        if name in _FORBIDDEN_SVG_ELEMENTS:
+            raise UnsafeChart(f"<{name}> is not allowed in the chart")
+        for attribute, value in node.attrib.items():
+            local = attribute.rpartition("}")[2].lower()
+            if local.startswith("on"):
+                raise UnsafeChart(f"event handler {local} in the chart")
+            if attribute in {"href", _XLINK_HREF} and not value.startswith("#"):
+                raise UnsafeChart("the chart links outside itself")
+            if _EXTERNAL_URL.search(value):
+                raise UnsafeChart("the chart references an external url()")
+        if name == "style" and node.text and _EXTERNAL_URL.search(node.text):
+            raise UnsafeChart("the chart's stylesheet references an external url()")
+    return Markup(element)  # checked above; see the module docstring
+
+
+def render_report_html(ctx: ReportContext) -> str:
+    """The whole report page, one or two A4 pages when printed."""
+    template = _ENVIRONMENT.get_template("report.html")
+    return template.render(_view(ctx))
+
+
+def _view(ctx: ReportContext) -> dict[str, object]:
+    trend = ctx.trend
+    sessions = sorted(
+        (session for session in ctx.sessions if session.day <= trend.as_of),
+        key=lambda session: session.day,
+    )
+    follow_up_1_end = follow_up_windows(trend.last_session_date, ctx.series.follow_up_days)[0].end
+    return {
+        "ctx": ctx,
+        "trend": trend,
+        "patient": ctx.patient,
+        "diagnosis": ctx.diagnosis,
+        "series": ctx.series,
+        "sessions": sessions,
+        "chart": inline_chart(ctx.chart_svg),
+        "generated_at": formatting.instant(ctx.generated_at, ctx.patient.timezone),
+        "responder": _responder_text(ctx, follow_up_1_end),
+        "relief": _relief_text(ctx),
+        "comparison_rows": _comparison_rows(trend.comparisons),
+        "adverse_rows": _adverse_rows(trend.adverse_effects, sessions),
+        "instant_day": lambda value: formatting.instant_day(value, ctx.patient.timezone),
+        "meta_csp": META_CSP,
+    }
+
+
+def _responder_text(ctx: ReportContext, follow_up_1_end: date) -> str:
+    responder = ctx.trend.responder
+    if responder is True:
+        return "Yes: at least 50 % fewer attacks per day in follow-up 1 than at baseline"
+    if responder is False:
+        return "No: less than a 50 % reduction in attacks per day in follow-up 1"
+    if ctx.trend.as_of < follow_up_1_end:
+        return f"Pending: follow-up 1 is complete on {follow_up_1_end.isoformat()}"
+    return "Not assessable: no baseline attack rate to compare with"
+
+
+def _relief_text(ctx: ReportContext) -> str:
+    days, ongoing = ctx.trend.relief_duration_days, ctx.trend.relief_ongoing
+    if days is None:
+        return "Not assessable (no baseline attack rate, or too few diary days after the series)"
+    if ongoing:
+        return f"{days} days, still ongoing on {ctx.trend.as_of.isoformat()}"
+    return f"{days} days (then back to at least half the baseline attack rate)"
+
+
+def _comparison_rows(comparisons: tuple[Comparison, ...]) -> list[dict[str, object]]:
+    """One row per non-baseline window, with that window's comparison per metric."""
+    by_window: dict[str, dict[str, Comparison]] = {}
+    for comparison in comparisons:
+        by_window.setdefault(comparison.window, {})[comparison.metric] = comparison
+    return [{"window": window, "metrics": metrics} for window, metrics in by_window.items()]
+
+
+def _adverse_rows(
+    counts: dict[str, int], sessions: list[ReportSession]
+) -> list[tuple[str, int, str]]:
+    """``(effect, sessions reporting it, worst severity)`` per effect in the trend's counts."""
+    severities: defaultdict[str, list[str]] = defaultdict(list)
+    for session in sessions:
+        for effect, severity in session.adverse_effects:
+            severities[effect].append(severity)
+    return [
+        (effect, count, formatting.worst_severity(severities[effect]))
+        for effect, count in counts.items()
+    ]

@@ -152,8 +152,8 @@ def _x(day: date) -> float:
 def date_ticks(first: date, last: date) -> list[tuple[date, str]]:
     """Tick days and labels for ``[first, last]``: Mondays up to two months, else months.
 
-    Months are every 1, 2 or 3, aligned on January; the year is added to the first tick and to
-    every January.
+    Months are every 1, 2 or 3, aligned on January; the year is added to the first tick and
+    wherever the year changes.
     """
     span = (last - first).days
     if span <= 62:
@@ -170,7 +170,7 @@ def date_ticks(first: date, last: date) -> list[tuple[date, str]]:
             month += 1
         labels = [MONTHS[day.month - 1] for day in days]
     return [
-        (day, f"{label} {day.year}" if index == 0 or day.month == 1 else label)
+        (day, f"{label} {day.year}" if index == 0 or days[index - 1].year != day.year else label)
         for index, (day, label) in enumerate(zip(days, labels, strict=True))
     ]
 

@@ -84,8 +84,12 @@ def inline_chart(svg: str) -> Markup:
                 raise UnsafeChart("the chart links outside itself")
             if _EXTERNAL_URL.search(value):
                 raise UnsafeChart("the chart references an external url()")
-        if name == "style" and node.text and _EXTERNAL_URL.search(node.text):
-            raise UnsafeChart("the chart's stylesheet references an external url()")
+        if (
+            name == "style"
+            and node.text
+            and (_EXTERNAL_URL.search(node.text) or "@import" in node.text.lower())
+        ):
+            raise UnsafeChart("the chart's stylesheet loads something")
     return Markup(element)  # checked above; see the module docstring
 
 

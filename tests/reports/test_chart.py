@@ -1,0 +1,204 @@
+"""The trend chart: what it draws, what it never draws, and that it is the same every time."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+import pytest
+
+from app.reports.chart import ChartSession, date_ticks, render_trend_chart, seven_day_mean
+from app.trends import TimeseriesItem
+from tests.reports.scenarios import (
+    Scenario,
+    empty,
+    inside_treatment,
+    no_baseline,
+    typical,
+)
+from tests.trends.builders import day
+
+SVG = "{http://www.w3.org/2000/svg}"
+SCENARIOS = {
+    "typical": typical,
+    "no_baseline": no_baseline,
+    "inside_treatment": inside_treatment,
+    "empty": empty,
+}
+
+
+def parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)
+
+
+def group(root: ET.Element, gid: str) -> ET.Element:
+    found = root.find(f".//{SVG}g[@id='{gid}']")
+    assert found is not None, gid
+    return found
+
+
+def drawn(element: ET.Element) -> int:
+    """Shapes drawn in a group: paths and marker uses, not the definitions they refer to."""
+    shapes = 0
+    for child in element:
+        if child.tag == f"{SVG}defs":
+            continue
+        if child.tag in {f"{SVG}path", f"{SVG}use"}:
+            shapes += 1
+        shapes += drawn(child)
+    return shapes
+
+
+def ids_matching(root: ET.Element, pattern: str) -> list[str]:
+    return [
+        str(node.get("id")) for node in root.iter() if re.fullmatch(pattern, node.get("id", ""))
+    ]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_the_chart_is_a_self_contained_svg_document(name: str) -> None:
+    svg = SCENARIOS[name]().svg
+    root = parse(svg)
+    assert root.tag == f"{SVG}svg"
+    assert "<script" not in svg.lower()
+    assert not re.search(r"href=\"(?!#)", svg)  # only links inside the document
+    assert not re.search(r"url\((?!#)", svg)
+    assert "<text" not in svg  # glyphs are paths: no font is needed or loaded
+    assert "<metadata" not in svg  # no creation date, no library version
+
+
+@pytest.mark.parametrize(
+    ("name", "windows", "completed", "incomplete"),
+    [
+        (
+            "typical",
+            ["baseline", "treatment", "follow_up_1", "follow_up_2", "follow_up_3"],
+            3,
+            1,
+        ),
+        ("no_baseline", ["baseline", "treatment", "follow_up_1", "follow_up_2"], 1, 0),
+        # The session on day 5 lies after as_of (day 2): not drawn.
+        ("inside_treatment", ["baseline", "treatment"], 2, 1),
+        ("empty", ["baseline", "treatment", "follow_up_1"], 1, 0),
+    ],
+)
+def test_windows_and_sessions_are_marked(
+    name: str, windows: list[str], completed: int, incomplete: int
+) -> None:
+    root = parse(SCENARIOS[name]().svg)
+    assert ids_matching(root, r"window-.*") == [f"window-{window}" for window in windows]
+    assert len(ids_matching(root, r"session-\d+-completed")) == completed
+    assert len(ids_matching(root, r"session-\d+-incomplete")) == incomplete
+
+
+def test_missing_days_are_hatched_never_drawn_as_zero() -> None:
+    root = parse(typical().svg)
+    # Unobserved: days -10..-9, 0, 2..6, and 30, 35, ..., 70 (every fifth day after 27).
+    assert drawn(group(root, "unobserved-days")) == 1 + 2 + 9
+    # Attack bars: 12 baseline days, day 1, and 27..70 less the nine fifth days.
+    assert drawn(group(root, "daily-attacks")) == 12 + 1 + 35
+    # Observed days without attacks (check-ins saying so): days 7..26.
+    assert drawn(group(root, "no-attack-days")) == 20
+
+
+def test_a_diary_without_data_draws_one_hatched_band_and_no_bars() -> None:
+    root = parse(empty().svg)
+    assert drawn(group(root, "unobserved-days")) == 1
+    assert drawn(group(root, "daily-attacks")) == 0
+    assert drawn(group(root, "no-attack-days")) == 0
+
+
+def test_rendering_is_deterministic_and_thread_safe() -> None:
+    scenario = typical()
+    again = render_trend_chart(scenario.trend, scenario.daily, scenario.chart_sessions)
+    assert again == scenario.svg
+    jobs = [typical(), empty(), inside_treatment(), typical()] * 2
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(render, jobs))
+    assert results == [job.svg for job in jobs]
+
+
+def render(scenario: Scenario) -> str:
+    return render_trend_chart(scenario.trend, scenario.daily, scenario.chart_sessions)
+
+
+def test_no_patient_text_reaches_the_chart() -> None:
+    scenario = typical()
+    assert any("alert(1)" in change.name for change in scenario.trend.medication_changes)
+    assert "alert" not in scenario.svg
+
+
+def test_days_after_as_of_are_not_drawn() -> None:
+    scenario = inside_treatment()
+    later = (item(4, observed=1, attacks=30), item(5, observed=1, attacks=30))
+    sessions = (*scenario.chart_sessions, ChartSession(day(3), completed=True))
+    svg = render_trend_chart(scenario.trend, (*scenario.daily, *later), sessions)
+    assert svg == scenario.svg
+
+
+def test_week_buckets_are_rejected() -> None:
+    scenario = typical()
+    week = TimeseriesItem(day(0), day(6), 7, 14, 2.0, 5.0, 6, 0)
+    with pytest.raises(ValueError, match="day buckets"):
+        render_trend_chart(scenario.trend, (week,), ())
+
+
+def item(offset: int, observed: int = 1, attacks: int = 0) -> TimeseriesItem:
+    rate = attacks / observed if observed else None
+    return TimeseriesItem(day(offset), day(offset), observed, attacks, rate, None, None, 0)
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        # One observed day at a time: defined from the third, then the last seven.
+        (
+            [item(d, 1, d + 1) for d in range(8)],
+            [None, None, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0],
+        ),
+        # Unobserved days are skipped, not zeros: day 3 averages days 0, 1 and 3.
+        ([item(0, 1, 3), item(1, 1, 6), item(2, 0), item(3, 1, 0)], [None, None, None, 3.0]),
+        # Days absent from the input count as unobserved; zero-attack days as 0.
+        ([item(0, 1, 0), item(2, 1, 0), item(6, 1, 3), item(7, 1, 0)], [None, None, 1.0, 1.0]),
+        # Day 9's window (3..9) holds only days 6 and 9: too few.
+        ([item(0, 1, 4), item(1, 1, 4), item(6, 1, 1), item(9, 1, 1)], [None, None, 3.0, None]),
+        ([], []),
+    ],
+)
+def test_seven_day_mean(days: list[TimeseriesItem], expected: list[float | None]) -> None:
+    assert seven_day_mean(days) == pytest.approx(tuple(expected))
+
+
+def test_seven_day_mean_rejects_duplicate_days() -> None:
+    with pytest.raises(ValueError, match="once"):
+        seven_day_mean([item(0), item(0)])
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "expected"),
+    [
+        (
+            date(2026, 1, 1),
+            date(2026, 1, 31),
+            ["5 Jan 2026", "12 Jan", "19 Jan", "26 Jan"],
+        ),
+        (
+            date(2025, 12, 20),
+            date(2026, 1, 14),
+            ["22 Dec 2025", "29 Dec", "5 Jan 2026", "12 Jan"],
+        ),
+        (date(2025, 12, 4), date(2026, 4, 11), ["Jan 2026", "Feb", "Mar", "Apr"]),
+        (date(2026, 1, 1), date(2026, 10, 28), ["Jan 2026", "Mar", "May", "Jul", "Sep"]),
+        (
+            date(2025, 10, 3),
+            date(2027, 1, 2),
+            ["Jan 2026", "Apr", "Jul", "Oct", "Jan 2027"],
+        ),
+    ],
+)
+def test_date_ticks(first: date, last: date, expected: list[str]) -> None:
+    ticks = date_ticks(first, last)
+    assert [label for _, label in ticks] == expected
+    assert all(first <= tick <= last for tick, _ in ticks)

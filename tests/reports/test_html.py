@@ -1,0 +1,259 @@
+"""The HTML report: escaped patient text, every section, no nulls shown, nothing loaded or run."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from collections import Counter
+from datetime import datetime
+from fnmatch import fnmatch
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from markupsafe import escape
+
+from app.reports.html import (
+    META_CSP,
+    REPORT_CSP,
+    TEMPLATES,
+    UnsafeChart,
+    inline_chart,
+    render_report_html,
+)
+from tests.reports.scenarios import (
+    ATTRIBUTE_BREAKOUT,
+    HOSTILE,
+    SCRIPT,
+    context,
+    empty,
+    inside_treatment,
+    no_baseline,
+    typical,
+)
+
+SECTIONS = [
+    "Summary",
+    "Warnings",
+    "Attacks and intensity by day",
+    "Windows",
+    "Comparisons with baseline",
+    "Acute response in sessions",
+    "Sessions",
+    "Adverse effects",
+    "Questionnaires",
+    "Medication changes",
+    "Definitions",
+]
+VOID = frozenset({"br", "col", "hr", "img", "input", "link", "meta", "source", "wbr"})
+URL_ATTRIBUTES = frozenset({"src", "href", "xlink:href", "action", "srcset", "poster", "data"})
+SCENARIOS = {
+    "typical": typical,
+    "no_baseline": no_baseline,
+    "inside_treatment": inside_treatment,
+    "empty": empty,
+}
+
+
+class StrictParser(HTMLParser):
+    """Records tags, attributes, visible text and h2 headings; reports unbalanced tags."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.tags: Counter[str] = Counter()
+        self.attributes: list[tuple[str, str, str | None]] = []
+        self.text: list[str] = []
+        self.headings: list[str] = []
+        self.meta: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_startendtag(tag, attrs)
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags[tag] += 1
+        self.attributes.extend((tag, name, value) for name, value in attrs)
+        if tag == "meta":
+            self.meta.append(dict(attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+            return
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if "style" in self.stack or "svg" in self.stack:
+            return
+        self.text.append(data)
+        if self.stack and self.stack[-1] == "h2":
+            self.headings.append(data.strip())
+
+
+def parse(html: str) -> StrictParser:
+    parser = StrictParser()
+    parser.feed(html)
+    parser.close()
+    assert parser.errors == []
+    assert parser.stack == []
+    return parser
+
+
+def hostile_report() -> str:
+    return render_report_html(
+        context(typical(), name=HOSTILE, series_name=HOSTILE, protocol=HOSTILE, notes=HOSTILE)
+    )
+
+
+def test_the_report_renders_with_hostile_text_escaped() -> None:
+    html = hostile_report()
+    assert SCRIPT not in html
+    assert ATTRIBUTE_BREAKOUT not in html
+    escaped = str(escape(HOSTILE))
+    # The name twice (title, header), series, protocol, four session notes, two medications'
+    # dose change (one row).
+    assert html.count(escaped) == 2 + 1 + 1 + 4 + 1
+    parsed = parse(html)
+    assert parsed.tags["script"] == 0
+    assert parsed.tags["img"] == 0
+    assert [name for _, name, _ in parsed.attributes if name.startswith("on")] == []
+    assert HOSTILE in "".join(parsed.text)  # shown to the reader as the text it is
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_section_is_there_and_no_null_is_printed(name: str) -> None:
+    ctx = context(SCENARIOS[name](), protocol=None, notes=None, birth_year=None, diagnosed_on=None)
+    parsed = parse(render_report_html(ctx))
+    assert parsed.headings == SECTIONS
+    text = " ".join(parsed.text)
+    assert not re.search(r"\b(None|nan|NaN|inf|null|undefined)\b", text)
+    assert "Treatment series report" in text
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_the_report_loads_and_runs_nothing(name: str) -> None:
+    html = render_report_html(context(SCENARIOS[name]()))
+    parsed = parse(html)
+    for forbidden in ("script", "link", "iframe", "object", "embed", "base", "img", "form"):
+        assert parsed.tags[forbidden] == 0, forbidden
+    for tag, attribute, value in parsed.attributes:
+        assert not attribute.startswith("on"), (tag, attribute)
+        if attribute in URL_ATTRIBUTES:
+            assert value is not None
+            assert value.startswith("#"), (tag, attribute, value)
+    assert not re.search(r"url\(\s*['\"]?(?!#)", html)
+    assert "@import" not in html
+    assert parsed.tags["svg"] == 1  # the chart, inline
+    csp = [meta for meta in parsed.meta if meta.get("http-equiv") == "Content-Security-Policy"]
+    assert csp == [{"http-equiv": "Content-Security-Policy", "content": META_CSP}]
+
+
+def test_the_csp_forbids_everything_but_inline_styles_and_data_images() -> None:
+    assert REPORT_CSP == (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    )
+    assert "frame-ancestors" not in META_CSP  # not allowed in a <meta> policy
+    assert META_CSP.startswith("default-src 'none'; style-src 'unsafe-inline'")
+
+
+def test_summary_of_a_responder() -> None:
+    html = render_report_html(context(typical()))
+    assert "Yes: at least 50 % fewer attacks per day in follow-up 1" in html
+    # Relief never ended up to as_of (day 70): 70 - 6 days after the last session on day 6.
+    assert "64 days, still ongoing on 2026-03-12" in html
+    assert "3, first 2026-01-01, last 2026-01-07" in html
+    assert "3 completed of 4 planned" in html
+    assert "Generated</dt><dd>2026-03-13 10:30 (Europe/Berlin)" in html
+    for window in ("Baseline", "Treatment", "Follow-up 1", "Follow-up 2", "Follow-up 3"):
+        assert f"{window}<br>" in html
+    assert 'hypertension</td><td>1</td><td class="text">severe' in html
+    assert 'nausea</td><td>2</td><td class="text">moderate' in html
+    assert "dose 400 → 600 mg/day" in html
+    assert '14 <span class="small">(2025-12-27)</span>' in html  # PHQ-9 before the series
+    assert "Latest PGIC since the first session: 2 (much improved)" in html
+
+
+def test_summary_before_follow_up_and_sessions_after_as_of() -> None:
+    html = render_report_html(context(inside_treatment()))
+    # as_of is day 2, the last completed session: follow_up_1 runs from day 3 to day 30.
+    assert "Pending: follow-up 1 is complete on 2026-01-31" in html
+    assert "Follow-up 1<br>" not in html
+    assert "2026-01-06" not in html  # the session on day 5 comes after as_of
+    assert html.count('<td class="notes wrap">') == 3
+
+
+def test_summary_without_a_baseline() -> None:
+    html = render_report_html(context(no_baseline()))
+    assert "Not assessable: no baseline attack rate to compare with" in html
+    assert "Relief duration</dt><dd>Not assessable" in html
+    assert "The baseline has no observed day" in html
+
+
+def test_the_chart_is_inlined_without_its_xml_prolog() -> None:
+    scenario = typical()
+    html = render_report_html(context(scenario))
+    assert "<?xml" not in html
+    assert "<!DOCTYPE svg" not in html
+    assert str(inline_chart(scenario.svg)) in html
+
+
+NS = 'xmlns="http://www.w3.org/2000/svg"'
+XLINK = 'xmlns:xlink="http://www.w3.org/1999/xlink"'
+
+
+@pytest.mark.parametrize(
+    "svg",
+    [
+        "not a chart",
+        "<svg><rect></svg>",
+        "<svg/>",  # not in the SVG namespace
+        f"<svg {NS}><script>alert(1)</script></svg>",
+        f"<svg {NS}><!-- --><script>alert(1)</script><!-- --></svg>",
+        f'<svg {NS} onload="alert(1)"/>',
+        f'<svg {NS}><rect onclick="alert(1)"/></svg>',
+        f"<svg {NS}><foreignObject><div/></foreignObject></svg>",
+        f'<svg {NS}><a href="#x"><rect/></a></svg>',
+        f'<svg {NS}><image href="data:image/png;base64,AAAA"/></svg>',
+        f'<svg {NS} {XLINK}><use xlink:href="https://evil.example/a.svg#a"/></svg>',
+        f'<svg {NS}><use href="//evil.example/a.svg#a"/></svg>',
+        f'<svg {NS}><rect style="fill: url(https://evil.example/p)"/></svg>',
+        f'<svg {NS}><style>@import "https://evil.example/a.css";</style></svg>',
+        f"<svg {NS}><style>rect {{ fill: url('https://evil.example/p') }}</style></svg>",
+        f"<html><svg {NS}/></html>",
+    ],
+)
+def test_an_unsafe_chart_is_never_inlined(svg: str) -> None:
+    with pytest.raises(UnsafeChart):
+        inline_chart(svg)
+
+
+def test_a_safe_svg_is_inlined_as_it_is() -> None:
+    svg = f'<svg {NS} {XLINK}><defs><path id="p"/></defs><use xlink:href="#p"/></svg>'
+    assert str(inline_chart(f'<?xml version="1.0"?>\n{svg}')) == svg
+
+
+def test_generated_at_must_be_aware() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        context(typical(), generated_at=datetime(2026, 3, 13, 9, 30))
+
+
+def test_a_replaced_chart_is_checked_too() -> None:
+    ctx = dataclasses.replace(context(typical()), chart_svg=f"<svg {NS}><script/></svg>")
+    with pytest.raises(UnsafeChart):
+        render_report_html(ctx)
+
+
+def test_the_template_ships_with_the_package() -> None:
+    pyproject = tomllib.loads(
+        (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+    )
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["app"]
+    app_dir = TEMPLATES.parents[1]
+    templates = [path.relative_to(app_dir).as_posix() for path in TEMPLATES.iterdir()]
+    assert templates == ["reports/templates/report.html"]
+    assert all(any(fnmatch(path, pattern) for pattern in patterns) for path in templates)

@@ -111,10 +111,13 @@ def _draw(
     FigureCanvasSVG(figure)
     attacks_axes = figure.add_subplot()
     intensity_axes = attacks_axes.twinx()
+    shown_days = [window.start for window in trend.windows] + [trend.as_of]
+    shown_days += [item.start for item in days] + [session.day for session in sessions]
+    first, last = min(shown_days), max(shown_days)
     _draw_windows(attacks_axes, trend.windows)
-    _draw_days(attacks_axes, intensity_axes, days)
+    _draw_days(attacks_axes, intensity_axes, days, first, last)
     _draw_sessions(attacks_axes, sessions)
-    _format_axes(attacks_axes, intensity_axes, trend, days, sessions)
+    _format_axes(attacks_axes, intensity_axes, days, first, last)
     _draw_legend(figure)
     return figure
 
@@ -206,26 +209,37 @@ def _draw_windows(axes: Axes, windows: Sequence[WindowMetrics]) -> None:
         )
 
 
-def _unobserved_runs(days: Sequence[TimeseriesItem]) -> list[tuple[date, date]]:
+def _unobserved_runs(
+    days: Sequence[TimeseriesItem], first: date, last: date
+) -> list[tuple[date, date]]:
+    """Runs of consecutive days in ``[first, last]`` without diary data (or without an item)."""
+    observed = {item.start for item in days if item.observed_days}
     runs: list[tuple[date, date]] = []
-    for item in days:
-        if item.observed_days:
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        if day in observed:
             continue
-        if runs and runs[-1][1] + timedelta(days=1) == item.start:
-            runs[-1] = (runs[-1][0], item.start)
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
         else:
-            runs.append((item.start, item.start))
+            runs.append((day, day))
     return runs
 
 
-def _draw_days(attacks_axes: Axes, intensity_axes: Axes, days: Sequence[TimeseriesItem]) -> None:
+def _draw_days(
+    attacks_axes: Axes,
+    intensity_axes: Axes,
+    days: Sequence[TimeseriesItem],
+    first: date,
+    last: date,
+) -> None:
     # One collection each for the bars and the unobserved bands: hundreds of separate patches
     # would triple the rendering time of a year-long chart.
     full_height = blended_transform_factory(attacks_axes.transData, attacks_axes.transAxes)
     unobserved = PolyCollection(
         [
-            _rectangle(_x(first) - 0.5, _x(last) + 0.5, 1.0)
-            for first, last in _unobserved_runs(days)
+            _rectangle(_x(run_first) - 0.5, _x(run_last) + 0.5, 1.0)
+            for run_first, run_last in _unobserved_runs(days, first, last)
         ],
         transform=full_height,
         facecolors="none",
@@ -301,13 +315,11 @@ def _draw_sessions(axes: Axes, sessions: Sequence[ChartSession]) -> None:
 def _format_axes(
     attacks_axes: Axes,
     intensity_axes: Axes,
-    trend: TrendResult,
     days: Sequence[TimeseriesItem],
-    sessions: Sequence[ChartSession],
+    first: date,
+    last: date,
 ) -> None:
-    shown_days = [window.start for window in trend.windows] + [trend.as_of]
-    shown_days += [item.start for item in days] + [session.day for session in sessions]
-    attacks_axes.set_xlim(_x(min(shown_days)) - 0.5, _x(max(shown_days)) + 0.5)
+    attacks_axes.set_xlim(_x(first) - 0.5, _x(last) + 0.5)
     highest = max((item.attacks for item in days), default=0)
     attacks_axes.set_ylim(0, max(highest, 1) * 1.08)
     attacks_axes.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
@@ -315,7 +327,7 @@ def _format_axes(
     intensity_axes.set_ylim(0, INTENSITY_MAX)
     intensity_axes.set_yticks(range(0, INTENSITY_MAX + 1, 2))
     intensity_axes.set_ylabel("Mean intensity (NRS 0\u201310)")
-    ticks = date_ticks(min(shown_days), max(shown_days))
+    ticks = date_ticks(first, last)
     attacks_axes.set_xticks([_x(day) for day, _ in ticks], [label for _, label in ticks])
     for axes in (attacks_axes, intensity_axes):
         axes.spines["top"].set_visible(False)

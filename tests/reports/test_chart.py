@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,9 @@ from tests.reports.scenarios import (
     typical,
 )
 from tests.trends.builders import day
+from tests.trends.test_purity import FORBIDDEN, imported_modules
+
+REPORTS = Path(__file__).resolve().parents[2] / "app" / "reports"
 
 SVG = "{http://www.w3.org/2000/svg}"
 SCENARIOS = {
@@ -110,6 +114,14 @@ def test_a_diary_without_data_draws_one_hatched_band_and_no_bars() -> None:
     assert drawn(group(root, "no-attack-days")) == 0
 
 
+def test_days_without_an_item_count_as_missing() -> None:
+    scenario = typical()
+    root = parse(render_trend_chart(scenario.trend, (), scenario.chart_sessions))
+    assert drawn(group(root, "unobserved-days")) == 1
+    assert drawn(group(root, "daily-attacks")) == 0
+    assert len(ids_matching(root, r"session-.*")) == 4
+
+
 def test_rendering_is_deterministic_and_thread_safe() -> None:
     scenario = typical()
     again = render_trend_chart(scenario.trend, scenario.daily, scenario.chart_sessions)
@@ -136,6 +148,14 @@ def test_days_after_as_of_are_not_drawn() -> None:
     sessions = (*scenario.chart_sessions, ChartSession(day(3), completed=True))
     svg = render_trend_chart(scenario.trend, (*scenario.daily, *later), sessions)
     assert svg == scenario.svg
+
+
+def test_the_report_modules_keep_to_their_layer() -> None:
+    """No pyplot (global figure state, not thread-safe) and no web or database code."""
+    for path in sorted(REPORTS.glob("*.py")):
+        modules = imported_modules(path.read_text(encoding="utf-8"))
+        assert not {module for module in modules if module.startswith("matplotlib.pyplot")}
+        assert not {module.split(".")[0] for module in modules} & set(FORBIDDEN), path.name
 
 
 def test_week_buckets_are_rejected() -> None:

@@ -26,12 +26,14 @@ from tests.reports.scenarios import (
     ATTRIBUTE_BREAKOUT,
     HOSTILE,
     SCRIPT,
+    build,
     context,
     empty,
     inside_treatment,
     no_baseline,
     typical,
 )
+from tests.trends.builders import daily, day, trend_inputs
 
 SECTIONS = [
     "Summary",
@@ -185,6 +187,17 @@ def test_summary_before_follow_up_and_sessions_after_as_of() -> None:
     assert "Follow-up 1<br>" not in html
     assert "2026-01-06" not in html  # the session on day 5 comes after as_of
     assert html.count('<td class="notes wrap">') == 3
+
+
+def test_summary_of_a_non_responder_whose_relief_ended() -> None:
+    # 4 attacks a day before and after one session on day 0: R(3) over days 1..3 is back at
+    # the baseline rate, so relief lasted 3 - 1 = 2 days.
+    scenario = build(trend_inputs(40, episodes=daily(range(-7, 41), attacks=4), baseline_days=7))
+    ctx = context(scenario)
+    assert ctx.as_of == day(40)
+    html = render_report_html(ctx)
+    assert "No: less than a 50 % reduction in attacks per day in follow-up 1" in html
+    assert "2 days (then back to at least half the baseline attack rate)" in html
 
 
 def test_summary_without_a_baseline() -> None:

@@ -12,7 +12,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PAINDIARY_ENV=production \
-    PAINDIARY_MIGRATIONS_DIR=/srv/paindiary/migrations
+    PAINDIARY_MIGRATIONS_DIR=/srv/paindiary/migrations \
+    MPLCONFIGDIR=/tmp/matplotlib
 RUN useradd --system --uid 10001 --home-dir /srv/paindiary paindiary
 WORKDIR /srv/paindiary
 COPY --from=build /opt/venv /opt/venv

@@ -16,7 +16,7 @@ _ACTIVE = text("revoked_at IS NULL")
 
 
 class PartnerClient(Base):
-    """A partner system. Its secret is 256 random bits, so a SHA-256 of it is stored (not Argon2)."""
+    """A partner system. Its secret has 256 random bits, so SHA-256 (not Argon2) stores it."""
 
     __tablename__ = "partner_clients"
 

@@ -141,8 +141,7 @@ def patient_access(
     ) -> Iterator[Patient]:
         info = request_info(request, action)
         if request.method not in WRITE_METHODS:
-            patient = authorise_read(ctx.db, actor, pid, policy, info)
-            yield session.merge(patient, load=False)
+            yield authorise_read(ctx.db, session, actor, pid, policy, info)
             return
         patient = authorise_write(session, actor, pid, policy, info)
         try:

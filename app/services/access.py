@@ -113,18 +113,26 @@ def _authorise(
 
 
 def authorise_read(
-    db: Database, actor: Actor, pid: str, policy: AccessPolicy, info: audit.RequestInfo
+    db: Database,
+    reader: Session,
+    actor: Actor,
+    pid: str,
+    policy: AccessPolicy,
+    info: audit.RequestInfo,
 ) -> Patient:
-    """Decide and audit in one short write transaction of its own, before any data is read.
+    """Decide and audit in one short write transaction of its own, before any data is read;
+    the request's ``reader`` session reads the data afterwards.
 
-    The request's reader session does the reading afterwards; using one connection at a time
-    means concurrent requests can never starve the pool holding one and waiting for another.
+    The reader's transaction (begun by the token lookup) ends first: it releases its pooled
+    connection, so no request ever holds one connection while waiting for another (which could
+    starve the pool), and the data is read in a snapshot that includes this very entry.
     """
+    reader.commit()  # nothing to write; with expire_on_commit=False nothing is reloaded
     with db.session(write=True) as session:
         patient = _authorise(session, actor, pid, policy, info)
         audit.append(session, [audit.event_for(actor, patient.id, info, "success")])
         session.commit()
-    return patient
+    return reader.merge(patient, load=False)
 
 
 def authorise_write(

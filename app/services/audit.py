@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import RowMapping, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
@@ -205,14 +205,24 @@ class Verification:
 def verify(session: Session) -> Verification:
     """Walk every patient's chain; report the first broken link (patients in id order)."""
     # Chain lengths first: entries appended while we walk only make a chain longer than this.
-    lengths = dict(
-        session.execute(select(Patient.id, Patient.audit_seq).where(Patient.audit_seq > 0)).tuples()
-    )
+    lengths: dict[uuid.UUID, int] = {
+        row.id: row.audit_seq
+        for row in session.execute(
+            select(Patient.id, Patient.audit_seq).where(Patient.audit_seq > 0)
+        )
+    }
     columns = [getattr(AuditEntry, name) for name in (*HASHED_FIELDS, "prev_hash", "hash")]
-    rows = session.execute(
+    result = session.execute(
         select(*columns).order_by(AuditEntry.patient_id, AuditEntry.seq),
-        execution_options={"yield_per": 1000},
-    ).mappings()
+        execution_options={"yield_per": 1000},  # streamed: memory stays flat however long
+    )
+    try:
+        return _walk(result.mappings(), lengths)
+    finally:
+        result.close()  # a server-side cursor on PostgreSQL, left early at a broken link
+
+
+def _walk(rows: Iterable[RowMapping], lengths: dict[uuid.UUID, int]) -> Verification:
     count = 0
     current: uuid.UUID | None = None
     expected_seq, prev_hash = 1, GENESIS_HASH

@@ -47,7 +47,7 @@ def list_patients(
     items = [patient_out(p) for p in rows[:limit]]
     next_cursor = encode_cursor(str(rows[limit - 1].id)) if len(rows) > limit else None
     # End the read before the audit's write transaction: one pooled connection at a time.
-    session.rollback()
+    session.commit()
     # Names and diagnoses were shown: each listed patient sees this on their access log.
     audit.record(db, [audit.event_for(actor, p.id, info, "success") for p in items])
     return Page[PatientOut](items=items, next_cursor=next_cursor)

@@ -102,11 +102,27 @@ def require_role(*roles: str) -> Callable[[Actor], Actor]:
 AdminActor = Annotated[Actor, Depends(require_role("admin"))]
 
 
+def route_template(path: str, params: dict[str, str]) -> str:
+    """``/api/v1/patients/1b2…/episodes/9f…`` → ``/patients/{pid}/episodes/{id}``.
+
+    Rebuilt from the URL rather than taken from ``scope["route"]``, whose path leaves out the
+    prefixes of enclosing routers. Parameters are matched right to left to whole segments.
+    """
+    segments = path.split("/")
+    end = len(segments)
+    for name, value in reversed(params.items()):
+        for index in range(end - 1, -1, -1):
+            if segments[index] == value:
+                segments[index], end = "{" + name + "}", index
+                break
+    return re.sub(r"^/api/v\d+", "", "/".join(segments))
+
+
 def request_info(request: Request, action: audit.Action | None = None) -> audit.RequestInfo:
     """What the audit trail records about this call: the route template (never the body)."""
-    template = str(getattr(request.scope.get("route"), "path", request.url.path))
-    resource = re.sub(r"^/api/v\d+", "", template)
-    ids = [str(value) for name, value in request.path_params.items() if name != "pid"]
+    params = {name: str(value) for name, value in request.path_params.items()}
+    resource = route_template(request.url.path, params)
+    ids = [value for name, value in params.items() if name != "pid"]
     if action is None:
         action = "export" if "/export" in resource else METHOD_ACTIONS.get(request.method, "read")
     return audit.RequestInfo(

@@ -126,7 +126,8 @@ def append(session: Session, events: Iterable[AuditEvent]) -> int:
         seq = session.execute(
             update(Patient)
             .where(Patient.id == item.patient_id)
-            .values(audit_seq=Patient.audit_seq + 1)
+            # Naming updated_at keeps its onupdate from firing: a look is not a change.
+            .values(audit_seq=Patient.audit_seq + 1, updated_at=Patient.updated_at)
             .returning(Patient.audit_seq)
             .execution_options(synchronize_session=False)
         ).scalar_one_or_none()
@@ -181,13 +182,19 @@ def settle(db: Database, session: Session, *, failed: bool) -> None:
         log.exception("could not record the audit entry of a failed request")
 
 
+# Registered when this module is imported, which stage() guarantees before anything is staged.
 @event.listens_for(Session, "before_commit")
 def _append_staged(session: Session) -> None:
-    # Registered when this module is imported, which stage() guarantees before anything is staged.
-    item: AuditEvent | None = session.info.pop(PENDING, None)
+    item: AuditEvent | None = session.info.get(PENDING)
     if item is not None:
         session.flush()
         append(session, [item])
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_committed(session: Session) -> None:
+    # Only now: if the commit failed, the entry stays staged and settle() records the attempt.
+    session.info.pop(PENDING, None)
 
 
 @dataclass(frozen=True)

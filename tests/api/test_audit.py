@@ -9,10 +9,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from app import cli
+from app.deps import route_template
 from app.models import AuditEntry, Patient
 from app.services import audit
+from app.services.actors import Actor
 from app.services.context import AppContext
 from app.settings import get_settings
 from tests.helpers import Api, assert_problem
@@ -283,3 +286,43 @@ def test_update_on_a_patient_row_leaves_the_chain_head_alone(api: Api, ctx: AppC
         session.execute(update(Patient).values(audit_seq=Patient.audit_seq))
     with ctx.db.session() as session:
         assert audit.verify(session).ok
+
+
+def test_route_templates_are_rebuilt_from_the_url() -> None:
+    pid, rid = str(uuid.uuid4()), str(uuid.uuid4())
+    assert route_template(f"/api/v1/patients/{pid}", {"pid": pid}) == "/patients/{pid}"
+    assert (
+        route_template(
+            f"/api/v1/patients/me/series/{rid}/sessions/{rid}", {"pid": "me", "sid": rid, "id": rid}
+        )
+        == "/patients/{pid}/series/{sid}/sessions/{id}"
+    )
+    assert (
+        route_template(
+            "/api/v1/patients/me/checkins/2026-03-01", {"pid": "me", "date": "2026-03-01"}
+        )
+        == "/patients/{pid}/checkins/{date}"
+    )
+
+
+def test_a_write_whose_commit_fails_is_recorded_as_failed(
+    api: Api, client: TestClient, ctx: AppContext
+) -> None:
+    """The staged entry survives a failed commit; the attempt is still on the record."""
+    patient = api.register()
+    with ctx.db.session(write=True) as session:
+        info = audit.RequestInfo(action="update", resource="/patients/{pid}")
+        assert patient.patient_id is not None
+        actor = Actor(
+            id=patient.user_id, role="patient", display_name="P", patient_id=patient.patient_id
+        )
+        audit.stage(session, audit.event_for(actor, patient.patient_id, info, "success"))
+        session.add(Patient(id=patient.patient_id, display_name="dup", timezone="UTC"))
+        with pytest.raises(IntegrityError):
+            session.commit()
+        audit.settle(ctx.db, session, failed=True)
+    with ctx.db.session() as session:
+        outcomes = session.scalars(
+            select(AuditEntry.outcome).where(AuditEntry.patient_id == patient.patient_id)
+        ).all()
+    assert list(outcomes) == ["failed"]

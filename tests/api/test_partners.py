@@ -10,8 +10,11 @@ from fastapi.testclient import TestClient
 from jose import jwt
 from sqlalchemy import select
 
+from app.deps import ReportablePatient
+from app.main import create_app
 from app.models import PartnerClient
 from app.services.context import AppContext
+from app.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.helpers import Api, assert_problem
 
@@ -160,6 +163,13 @@ def test_read_grant_caps_a_partner_with_write_scope(api: Api, client: TestClient
     url = f"/api/v1/patients/{patient.patient_id}"
     assert client.get(url, headers=partner.headers).status_code == 200
     assert_problem(client.patch(url, json={"weight_kg": 80}, headers=partner.headers), 403)
+    log = client.get("/api/v1/patients/me/access-log", headers=patient.headers).json()["items"]
+    by_partner = [(e["actor_role"], e["actor_name"], e["action"], e["outcome"]) for e in log[1:3]]
+    assert by_partner == [
+        ("partner", "Clinic bridge", "update", "denied"),
+        ("partner", "Clinic bridge", "read", "success"),
+    ]
+    assert log[1]["actor_id"] == partner.client_id
 
 
 def test_disabling_a_client_ends_its_access_at_once(api: Api, client: TestClient) -> None:
@@ -204,3 +214,27 @@ def test_openapi_declares_both_oauth2_flows(client: TestClient) -> None:
         "diary:write",
         "reports:read",
     }
+
+
+def test_report_routes_need_reports_read_and_are_exports(
+    api: Api, client: TestClient, test_settings: Settings
+) -> None:
+    """ReportablePatient, for the report and export routes to come: its scope and its action."""
+    app = create_app(test_settings)
+
+    def export(patient: ReportablePatient) -> dict[str, str]:
+        return {"id": str(patient.id)}
+
+    app.add_api_route("/api/v1/patients/{pid}/export/test.csv", export, methods=["GET"])
+    with TestClient(app) as own:
+        api = Api(own, app.state.ctx)
+        patient, partner = api.register(), api.partner()
+        api.grant(patient, to=partner, access="read")
+        url = f"/api/v1/patients/{patient.patient_id}/export/test.csv"
+        assert_problem(own.get(url, headers=api.partner_token(partner, "diary:read")), 403)
+        assert own.get(url, headers=api.partner_token(partner, "reports:read")).status_code == 200
+        log = own.get("/api/v1/patients/me/access-log", headers=patient.headers).json()["items"]
+    assert [(e["action"], e["outcome"], e["resource"]) for e in log[1:3]] == [
+        ("export", "success", "/patients/{pid}/export/test.csv"),
+        ("export", "denied", "/patients/{pid}/export/test.csv"),
+    ]

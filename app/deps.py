@@ -134,7 +134,11 @@ def request_info(request: Request, action: audit.Action | None = None) -> audit.
     )
 
 
-RequestInfoDep = Annotated[audit.RequestInfo, Depends(request_info)]
+def get_request_info(request: Request) -> audit.RequestInfo:
+    return request_info(request)
+
+
+RequestInfoDep = Annotated[audit.RequestInfo, Depends(get_request_info)]
 
 
 def patient_access(

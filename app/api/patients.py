@@ -44,7 +44,7 @@ def list_patients(
     "/patients/{pid}",
     operation_id="getPatient",
     summary="One patient record (`me` for your own)",
-    responses=problems(401, 404),
+    responses=problems(401, 403, 404),
 )
 def get_patient(patient: ReadablePatient, response: Response) -> PatientOut:
     response.headers["ETag"] = f'"{patient.version}"'

@@ -71,8 +71,8 @@ def event_for(
         action=info.action,
         resource=info.resource[:200],
         resource_id=info.resource_id[:100] if info.resource_id else None,
-        request_id=info.request_id,
-        ip=info.ip,
+        request_id=info.request_id[:64] if info.request_id else None,
+        ip=info.ip[:64] if info.ip else None,
         outcome=outcome,
     )
 

@@ -1,4 +1,4 @@
-"""The ``paindiary`` command: serve, migrate, create-user."""
+"""The ``paindiary`` command: serve, migrate, create-user, audit verify."""
 
 from __future__ import annotations
 
@@ -77,6 +77,26 @@ def _create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_verify(_args: argparse.Namespace) -> int:
+    from app.db import Database
+    from app.services.audit import verify
+
+    db = Database(get_settings().database_url, pool_size=1)
+    try:
+        with db.session() as session:
+            result = verify(session)
+    finally:
+        db.dispose()
+    if result.ok:
+        print(f"ok {result.entries} entries")
+        return 0
+    print(
+        f"broken: patient {result.broken_patient} seq {result.broken_seq}: {result.reason}"
+        f" ({result.entries} entries verified before it)"
+    )
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paindiary", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--password-stdin", action="store_true")
     create.add_argument("--timezone", default="UTC", help="patients only (IANA name)")
     create.set_defaults(func=_create_user)
+
+    audit = sub.add_parser("audit", help="the audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser(
+        "verify", help="check every patient's hash chain; exit 1 naming the first broken link"
+    )
+    verify.set_defaults(func=_audit_verify)
     return parser
 
 

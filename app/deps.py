@@ -2,27 +2,56 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.openapi.models import OAuth2 as OAuth2Model
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, Unauthorized
 from app.models import Patient
-from app.services.access import AccessMode, resolve_patient
+from app.services import audit
+from app.services.access import AccessMode, AccessPolicy, Scope, authorise_read, authorise_write
 from app.services.actors import Actor
 from app.services.auth import resolve_actor
 from app.services.context import AppContext
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+METHOD_ACTIONS: dict[str, audit.Action] = {
+    "POST": "create",
+    "PUT": "update",
+    "PATCH": "update",
+    "DELETE": "delete",
+}
+TOKEN_URL = "/api/v1/auth/token"
+PARTNER_SCOPES = {
+    "diary:read": "Read diary records of patients who granted access",
+    "diary:write": "Write diary records of patients who granted write access",
+    "reports:read": "Read trends, reports and exports of patients who granted access",
+}
 
-oauth2_scheme = OAuth2PasswordBearer(
-    tokenUrl="/api/v1/auth/token",
-    scheme_name="OAuth2Password",
-    auto_error=False,
-)
+
+class OAuth2Bearer(OAuth2PasswordBearer):
+    """A bearer token from either flow: people sign in with a password, partners with client
+    credentials. Both flows are declared in the OpenAPI document."""
+
+    def __init__(self) -> None:
+        super().__init__(tokenUrl=TOKEN_URL, scheme_name="OAuth2", auto_error=False)
+        self.model = OAuth2Model(
+            flows=OAuthFlows(
+                password=OAuthFlowPassword(tokenUrl=TOKEN_URL, scopes={}),
+                clientCredentials=OAuthFlowClientCredentials(
+                    tokenUrl=TOKEN_URL, scopes=PARTNER_SCOPES
+                ),
+            )
+        )
+
+
+oauth2_scheme = OAuth2Bearer()
 
 
 def get_context(request: Request) -> AppContext:
@@ -73,13 +102,84 @@ def require_role(*roles: str) -> Callable[[Actor], Actor]:
 AdminActor = Annotated[Actor, Depends(require_role("admin"))]
 
 
-def patient_access(mode: AccessMode) -> Callable[..., Patient]:
-    def dependency(pid: str, actor: CurrentActor, session: SessionDep) -> Patient:
-        return resolve_patient(session, actor, pid, mode)
+def route_template(path: str, params: dict[str, str]) -> str:
+    """``/api/v1/patients/1b2…/episodes/9f…`` → ``/patients/{pid}/episodes/{id}``.
+
+    Rebuilt from the URL rather than taken from ``scope["route"]``, whose path leaves out the
+    prefixes of enclosing routers. Parameters are matched right to left to whole segments.
+    """
+    segments = path.split("/")
+    end = len(segments)
+    for name, value in reversed(params.items()):
+        for index in range(end - 1, -1, -1):
+            if segments[index] == value:
+                segments[index], end = "{" + name + "}", index
+                break
+    return re.sub(r"^/api/v\d+", "", "/".join(segments))
+
+
+def request_info(request: Request, action: audit.Action | None = None) -> audit.RequestInfo:
+    """What the audit trail records about this call: the route template (never the body)."""
+    params = {name: str(value) for name, value in request.path_params.items()}
+    resource = route_template(request.url.path, params)
+    ids = [value for name, value in params.items() if name != "pid"]
+    if action is None:
+        action = "export" if "/export" in resource else METHOD_ACTIONS.get(request.method, "read")
+    return audit.RequestInfo(
+        action=action,
+        resource=resource,
+        resource_id=ids[-1] if ids else None,
+        request_id=getattr(request.state, "request_id", None),
+        ip=request.client.host if request.client else None,
+    )
+
+
+def get_request_info(request: Request) -> audit.RequestInfo:
+    return request_info(request)
+
+
+RequestInfoDep = Annotated[audit.RequestInfo, Depends(get_request_info)]
+
+
+def patient_access(
+    mode: AccessMode,
+    *,
+    scope: Scope | None = None,
+    owner_only: bool = False,
+    action: audit.Action | None = None,
+) -> Callable[..., Iterator[Patient]]:
+    """Resolve ``{pid}`` to a patient the caller may access as the route needs, and audit it.
+
+    ``scope`` is what a partner token must carry (default: diary:read / diary:write by
+    ``mode``); ``owner_only`` routes are for the patient themself; ``action`` overrides the
+    audit action derived from the method (``/export`` routes are exports).
+    """
+    policy = AccessPolicy.of(mode, scope, owner_only=owner_only)
+
+    def dependency(
+        pid: str, request: Request, actor: CurrentActor, session: SessionDep, ctx: ContextDep
+    ) -> Iterator[Patient]:
+        info = request_info(request, action)
+        if request.method not in WRITE_METHODS:
+            yield authorise_read(ctx.db, session, actor, pid, policy, info)
+            return
+        patient = authorise_write(session, actor, pid, policy, info)
+        try:
+            yield patient
+        except Exception:
+            audit.settle(ctx.db, session, failed=True)
+            raise
+        audit.settle(ctx.db, session, failed=False)
 
     dependency.__name__ = f"patient_{mode}_access"
     return dependency
 
 
-ReadablePatient = Annotated[Patient, Depends(patient_access("read"))]
-WritablePatient = Annotated[Patient, Depends(patient_access("write"))]
+# scope="function": the teardown (recording a write that never committed) runs before the
+# response leaves, so the client never sees an answer whose audit entry is not yet stored.
+ReadablePatient = Annotated[Patient, Depends(patient_access("read"), scope="function")]
+WritablePatient = Annotated[Patient, Depends(patient_access("write"), scope="function")]
+ReportablePatient = Annotated[
+    Patient, Depends(patient_access("read", scope="reports:read"), scope="function")
+]
+OwnPatient = Annotated[Patient, Depends(patient_access("read", owner_only=True), scope="function")]

@@ -48,6 +48,16 @@ class Forbidden(AppError):
     status, type, title = 403, "forbidden", "Forbidden"
 
 
+class InsufficientScope(Forbidden):
+    """A partner token that lacks the scope a route needs (RFC 6750 §3.1)."""
+
+    type = "insufficient-scope"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"This needs the scope {scope!r}, which the access token does not carry.")
+        self.headers["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{scope}"'
+
+
 class Unauthorized(AppError):
     status, type, title = 401, "unauthorized", "Authentication required"
 

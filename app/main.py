@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.api import auth, ops, patients
+from app.api import access_log, admin, auth, grants, ops, patients
 from app.errors import install_error_handlers
 from app.middleware import RequestGuardMiddleware, ResponseHeadersMiddleware
 from app.services.context import AppContext
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     app.include_router(ops.router)
-    for router in (auth.router, patients.router):
+    for router in (auth.router, admin.router, patients.router, grants.router, access_log.router):
         app.include_router(router, prefix=API_PREFIX)
 
     def body_limit(path: str) -> int:

@@ -30,6 +30,18 @@ class Account:
         return {"Authorization": f"Bearer {self.access_token}"}
 
 
+@dataclass
+class Partner:
+    client_id: str
+    client_secret: str
+    name: str
+    access_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
 def assert_problem(response: Any, status: int) -> dict[str, Any]:
     """The response is RFC 9457 problem+json with the given status."""
     assert response.status_code == status, response.text
@@ -91,3 +103,80 @@ class Api:
             access_token=tokens["access_token"],
             refresh_token=tokens["refresh_token"],
         )
+
+    def staff_named(self, role: str, name: str) -> Account:
+        """A staff account with a display name (create-user names accounts after the e-mail)."""
+        admin = self.staff("admin")
+        email = self.unique_email(role)
+        r = self.client.post(
+            "/api/v1/admin/users",
+            json={"email": email, "password": PASSWORD, "display_name": name, "role": role},
+            headers=admin.headers,
+        )
+        assert r.status_code == 201, r.text
+        tokens = self.token(email)
+        return Account(
+            email=email,
+            password=PASSWORD,
+            user_id=uuid.UUID(r.json()["id"]),
+            patient_id=None,
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+        )
+
+    def grant(
+        self,
+        owner: Account,
+        *,
+        to: Account | Partner,
+        access: str = "read",
+        expires_at: str | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"access": access}
+        if isinstance(to, Partner):
+            body["client_id"] = to.client_id
+        else:
+            body["grantee_email"] = to.email
+        if expires_at is not None:
+            body["expires_at"] = expires_at
+        r = self.client.post("/api/v1/patients/me/grants", json=body, headers=owner.headers)
+        assert r.status_code == 201, r.text
+        grant: dict[str, Any] = r.json()
+        return grant
+
+    def client_token(self, client_id: str, secret: str, scope: str | None = None) -> dict[str, Any]:
+        data = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+        if scope is not None:
+            data["scope"] = scope
+        r = self.client.post("/api/v1/auth/token", data=data)
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    def partner(
+        self,
+        scopes: tuple[str, ...] = ("diary:read", "diary:write", "reports:read"),
+        *,
+        name: str = "Clinic bridge",
+    ) -> Partner:
+        """A registered partner client holding a token with all of ``scopes``."""
+        admin = self.staff("admin")
+        r = self.client.post(
+            "/api/v1/admin/clients",
+            json={"name": name, "scopes": list(scopes)},
+            headers=admin.headers,
+        )
+        assert r.status_code == 201, r.text
+        body = r.json()
+        token = self.client_token(body["client_id"], body["client_secret"])
+        return Partner(
+            client_id=body["client_id"],
+            client_secret=body["client_secret"],
+            name=name,
+            access_token=token["access_token"],
+        )
+
+    def partner_token(self, partner: Partner, scope: str) -> dict[str, str]:
+        """Headers for a token of ``partner`` narrowed to ``scope``."""
+        token = self.client_token(partner.client_id, partner.client_secret, scope)
+        return {"Authorization": f"Bearer {token['access_token']}"}

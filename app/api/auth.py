@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated
+from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Form, Response, status
+from fastapi import APIRouter, Form, Request, Response, status
 
 from app.api.responses import problems
-from app.deps import AdminActor, ContextDep, CurrentActor, SessionDep
+from app.deps import ContextDep, CurrentActor, SessionDep
 from app.errors import OAuthError
-from app.schemas.auth import AdminUserIn, PasswordChangeIn, RegisterIn, TokenOut, UserOut
-from app.services import accounts, auth
+from app.schemas.auth import PasswordChangeIn, RegisterIn, TokenOut, UserOut
+from app.services import accounts, auth, clients
 
 router = APIRouter(tags=["auth"])
 
@@ -33,8 +36,10 @@ def register(data: RegisterIn, session: SessionDep, ctx: ContextDep) -> UserOut:
     operation_id="issueToken",
     summary="OAuth2 token endpoint (password, refresh_token, client_credentials grants)",
     responses=problems(400, 401, 429),
+    response_model_exclude_none=True,
 )
 def token(
+    request: Request,
     session: SessionDep,
     ctx: ContextDep,
     grant_type: OptionalForm = None,
@@ -42,6 +47,8 @@ def token(
     password: OptionalForm = None,
     refresh_token: OptionalForm = None,
     scope: OptionalForm = None,
+    client_id: OptionalForm = None,
+    client_secret: OptionalForm = None,
 ) -> TokenOut:
     if grant_type == "password":
         if not username or password is None:
@@ -51,9 +58,38 @@ def token(
         if not refresh_token:
             raise OAuthError("invalid_request", "refresh_token is required.")
         return auth.refresh_grant(session, ctx, refresh_token)
+    if grant_type == "client_credentials":
+        cid, secret = _client_credentials(
+            request.headers.get("authorization"), client_id, client_secret
+        )
+        return clients.client_credentials_grant(session, ctx, cid, secret, scope)
     if not grant_type:
         raise OAuthError("invalid_request", "grant_type is required.")
     raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported.")
+
+
+def _client_credentials(
+    authorization: str | None, form_id: str | None, form_secret: str | None
+) -> tuple[str, str]:
+    """RFC 6749 §2.3.1: HTTP Basic (each part form-url-encoded) or the form, never both."""
+    scheme, _, param = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        if form_id and form_secret:
+            return form_id, form_secret
+        raise OAuthError("invalid_client", "Client authentication is required.", status=401)
+    try:
+        decoded = base64.b64decode(param.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise OAuthError("invalid_client", "Malformed HTTP Basic credentials.", 401) from exc
+    raw_id, sep, raw_secret = decoded.partition(":")
+    basic_id, basic_secret = unquote_plus(raw_id), unquote_plus(raw_secret)
+    if not sep or not basic_id:
+        raise OAuthError("invalid_client", "Malformed HTTP Basic credentials.", 401)
+    if form_secret is not None or (form_id is not None and form_id != basic_id):
+        raise OAuthError(
+            "invalid_request", "Authenticate the client once: HTTP Basic or the form, not both."
+        )
+    return basic_id, basic_secret
 
 
 @router.post(
@@ -93,17 +129,3 @@ def change_password(
 ) -> Response:
     accounts.change_password(session, ctx, actor, data)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.post(
-    "/admin/users",
-    status_code=status.HTTP_201_CREATED,
-    operation_id="createStaffUser",
-    summary="Create a clinician or admin account (admin only)",
-    tags=["admin"],
-    responses=problems(401, 403, 409, 422),
-)
-def create_user(
-    data: AdminUserIn, _admin: AdminActor, session: SessionDep, ctx: ContextDep
-) -> UserOut:
-    return accounts.create_staff_user(session, ctx, data)

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from app.api.responses import problems
-from app.deps import CurrentActor, ReadablePatient, SessionDep, WritablePatient
+from app.deps import (
+    ContextDep,
+    CurrentActor,
+    ReadablePatient,
+    RequestInfoDep,
+    SessionDep,
+    WritablePatient,
+)
 from app.schemas.common import Page
 from app.schemas.patients import PatientOut, PatientPatch
 from app.services import patients
@@ -18,18 +25,26 @@ router = APIRouter(tags=["patients"])
 @router.get(
     "/patients",
     operation_id="listPatients",
-    summary="The patients the caller may see",
-    responses=problems(401),
+    summary="The patients the caller may see: yourself, or those who granted you access",
+    description="Listing counts as reading each listed patient: it is on their access log.",
+    responses=problems(401, 422),
 )
-def list_patients(actor: CurrentActor, session: SessionDep) -> Page[PatientOut]:
-    return Page[PatientOut](items=patients.list_patients(session, actor))
+def list_patients(
+    actor: CurrentActor,
+    session: SessionDep,
+    ctx: ContextDep,
+    info: RequestInfoDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Page[PatientOut]:
+    return patients.list_patients(session, ctx.db, actor, info, limit=limit, cursor=cursor)
 
 
 @router.get(
     "/patients/{pid}",
     operation_id="getPatient",
     summary="One patient record (`me` for your own)",
-    responses=problems(401, 404),
+    responses=problems(401, 403, 404),
 )
 def get_patient(patient: ReadablePatient, response: Response) -> PatientOut:
     response.headers["ETag"] = f'"{patient.version}"'

@@ -53,5 +53,7 @@ class Patient(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Last change-feed position handed out for this patient; bumped under the row lock.
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Length of this patient's audit chain; bumping it locks the chain head (services/audit.py).
+    audit_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

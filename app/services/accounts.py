@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.errors import Conflict, Unauthorized
+from app.errors import Conflict, Forbidden, Unauthorized
 from app.models import AuthSession, Patient, User
 from app.schemas.auth import AdminUserIn, PasswordChangeIn, RegisterIn, UserOut
 from app.services.actors import Actor
@@ -89,7 +89,13 @@ def _commit_unique(session: Session) -> None:
         raise Conflict("An account with this e-mail already exists.") from exc
 
 
+def _person(actor: Actor) -> None:
+    if actor.is_client:
+        raise Forbidden("Partner clients have no user account.")
+
+
 def get_me(session: Session, actor: Actor) -> UserOut:
+    _person(actor)
     user = session.get(User, actor.id)
     if user is None:  # pragma: no cover - the actor was resolved from this row a moment ago
         raise Unauthorized()
@@ -101,6 +107,7 @@ def change_password(
     session: Session, ctx: AppContext, actor: Actor, data: PasswordChangeIn
 ) -> None:
     """New password; every other sign-in session of the account ends (this one stays)."""
+    _person(actor)
     user = session.get(User, actor.id)
     if user is None or not ctx.passwords.verify(data.current_password, user.password_hash):
         raise Unauthorized("The current password is wrong.")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from app.db import Database
 from app.errors import PreconditionFailed
 from app.models import Patient
+from app.schemas.common import Page
 from app.schemas.patients import Diagnosis, PatientOut, PatientPatch
+from app.services import audit
 from app.services.access import visible_patients
 from app.services.actors import Actor
+from app.services.cursors import cursor_uuid, decode_cursor, encode_cursor
 
 
 def patient_out(patient: Patient) -> PatientOut:
@@ -29,8 +33,24 @@ def patient_out(patient: Patient) -> PatientOut:
     )
 
 
-def list_patients(session: Session, actor: Actor) -> list[PatientOut]:
-    return [patient_out(p) for p in visible_patients(session, actor)]
+def list_patients(
+    session: Session,
+    db: Database,
+    actor: Actor,
+    info: audit.RequestInfo,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page[PatientOut]:
+    after = cursor_uuid(decode_cursor(cursor, str)[0]) if cursor is not None else None
+    rows = visible_patients(session, actor, limit=limit, after=after)
+    items = [patient_out(p) for p in rows[:limit]]
+    next_cursor = encode_cursor(str(rows[limit - 1].id)) if len(rows) > limit else None
+    # End the read before the audit's write transaction: one pooled connection at a time.
+    session.commit()
+    # Names and diagnoses were shown: each listed patient sees this on their access log.
+    audit.record(db, [audit.event_for(actor, p.id, info, "success") for p in items])
+    return Page[PatientOut](items=items, next_cursor=next_cursor)
 
 
 def check_if_match(if_match: str | None, version: int) -> None:

@@ -1,0 +1,30 @@
+"""The patient's access log: who read or changed their data (the patient only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.responses import problems
+from app.deps import OwnPatient, SessionDep
+from app.schemas.audit import AccessLogEntryOut
+from app.schemas.common import Page
+from app.services.access_log import access_log
+
+router = APIRouter(tags=["patients"])
+
+
+@router.get(
+    "/patients/{pid}/access-log",
+    operation_id="getAccessLog",
+    summary="Who read or changed your data, newest first (reading it is logged too)",
+    responses=problems(401, 403, 404, 422),
+)
+def get_access_log(
+    patient: OwnPatient,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Page[AccessLogEntryOut]:
+    return access_log(session, patient, limit=limit, cursor=cursor)

@@ -1,0 +1,56 @@
+"""The patient's grants to clinicians and partner clients (the patient only)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.api.responses import problems
+from app.deps import OwnPatient, SessionDep
+from app.schemas.common import Page
+from app.schemas.grants import GrantIn, GrantOut
+from app.services import grants
+
+router = APIRouter(tags=["patients"])
+
+
+@router.post(
+    "/patients/{pid}/grants",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="createGrant",
+    summary="Let a clinician (by e-mail) or a partner client read or write your data",
+    description="A new grant to a grantee who already has one replaces it (the old one is "
+    "revoked). Grantees cannot grant further: 403.",
+    responses=problems(401, 403, 404, 422),
+)
+def create_grant(data: GrantIn, patient: OwnPatient, session: SessionDep) -> GrantOut:
+    return grants.create_grant(session, patient, data)
+
+
+@router.get(
+    "/patients/{pid}/grants",
+    operation_id="listGrants",
+    summary="Your grants, newest first, including revoked and expired ones",
+    responses=problems(401, 403, 404, 422),
+)
+def list_grants(
+    patient: OwnPatient,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Page[GrantOut]:
+    return grants.list_grants(session, patient, limit=limit, cursor=cursor)
+
+
+@router.delete(
+    "/patients/{pid}/grants/{gid}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="revokeGrant",
+    summary="Revoke a grant; it stops working on the grantee's next request",
+    responses=problems(401, 403, 404, 422),
+)
+def revoke_grant(gid: uuid.UUID, patient: OwnPatient, session: SessionDep) -> Response:
+    grants.revoke_grant(session, patient, gid)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

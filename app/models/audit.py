@@ -1,0 +1,51 @@
+"""The audit trail: one append-only, hash-chained log per patient."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime
+
+ACTIONS = ("read", "create", "update", "delete", "export")
+OUTCOMES = ("success", "denied", "failed")
+GENESIS_HASH = "0" * 64
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class AuditEntry(Base):
+    """Who touched which patient's data, how, and whether it was allowed. Never the data itself.
+
+    The chain is per patient (``seq`` 1, 2, …; ``hash`` = sha256(prev_hash + canonical entry)),
+    so appends for different patients never wait on each other. No foreign keys: the trail
+    outlives the accounts and clients it names.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        CheckConstraint(_in("action", ACTIONS), name="action"),
+        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
+        CheckConstraint("seq >= 1", name="seq"),
+    )
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    actor_role: Mapped[str] = mapped_column(String(16))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    client_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    action: Mapped[str] = mapped_column(String(16))
+    resource: Mapped[str] = mapped_column(String(200))
+    resource_id: Mapped[str | None] = mapped_column(String(100))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,53 @@
+"""GET /patients/{pid}/access-log: the patient reads their own audit trail, newest first."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import AuditEntry, Patient
+from app.schemas.audit import AccessLogEntryOut
+from app.schemas.common import Page
+from app.services.cursors import decode_cursor, encode_cursor
+
+ANOTHER_PATIENT = "Another patient"
+
+
+def access_log(
+    session: Session, patient: Patient, *, limit: int, cursor: str | None
+) -> Page[AccessLogEntryOut]:
+    query = select(
+        AuditEntry.seq,
+        AuditEntry.at,
+        AuditEntry.actor_id,
+        AuditEntry.actor_role,
+        AuditEntry.actor_name,
+        AuditEntry.action,
+        AuditEntry.resource,
+        AuditEntry.resource_id,
+        AuditEntry.outcome,
+    ).where(AuditEntry.patient_id == patient.id)
+    if cursor is not None:
+        (before,) = decode_cursor(cursor, int)
+        query = query.where(AuditEntry.seq < before)
+    rows = session.execute(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)).all()
+    items = [
+        AccessLogEntryOut(
+            at=row.at,
+            actor_id=row.actor_id,
+            actor_role=row.actor_role,
+            # Who tried to look matters; which other patient it was is that patient's privacy.
+            actor_name=(
+                ANOTHER_PATIENT
+                if row.actor_role == "patient" and row.actor_id != patient.user_id
+                else row.actor_name
+            ),
+            action=row.action,
+            resource=row.resource,
+            resource_id=row.resource_id,
+            outcome=row.outcome,
+        )
+        for row in rows[:limit]
+    ]
+    next_cursor = encode_cursor(rows[limit - 1].seq) if len(rows) > limit else None
+    return Page[AccessLogEntryOut](items=items, next_cursor=next_cursor)

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.api import auth, ops, patients
+from app.api import auth, episodes, ops, patients
 from app.errors import install_error_handlers
 from app.middleware import RequestGuardMiddleware, ResponseHeadersMiddleware
 from app.services.context import AppContext
@@ -48,6 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "me", "description": "The signed-in account"},
             {"name": "admin", "description": "Clinician accounts and partner clients"},
             {"name": "patients", "description": "Patient records, diagnosis and access grants"},
+            {
+                "name": "episodes",
+                "description": "Pain attacks: create-or-replace by client id, batch upload",
+            },
             {"name": "operations", "description": "Liveness and readiness"},
         ],
     )
@@ -55,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     app.include_router(ops.router)
-    for router in (auth.router, patients.router):
+    for router in (auth.router, patients.router, episodes.router):
         app.include_router(router, prefix=API_PREFIX)
 
     def body_limit(path: str) -> int:

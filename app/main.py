@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.api import auth, episodes, ops, patients
+from app.api import assessments, auth, changes, checkins, episodes, medications, ops, patients
 from app.errors import install_error_handlers
 from app.middleware import RequestGuardMiddleware, ResponseHeadersMiddleware
 from app.services.context import AppContext
@@ -52,6 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "name": "episodes",
                 "description": "Pain attacks: create-or-replace by client id, batch upload",
             },
+            {"name": "checkins", "description": "Daily check-ins, one per local day"},
+            {"name": "medications", "description": "Maintenance medications"},
+            {"name": "assessments", "description": "Validated questionnaires with totals"},
+            {"name": "sync", "description": "The change feed offline clients pull"},
             {"name": "operations", "description": "Liveness and readiness"},
         ],
     )
@@ -59,7 +63,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     app.include_router(ops.router)
-    for router in (auth.router, patients.router, episodes.router):
+    for router in (
+        auth.router,
+        patients.router,
+        episodes.router,
+        checkins.router,
+        medications.router,
+        assessments.router,
+        changes.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
 
     def body_limit(path: str) -> int:

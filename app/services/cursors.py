@@ -22,18 +22,20 @@ def encode(tag: str, *values: Value) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def decode(cursor: str, tag: str, arity: int) -> list[Value]:
+def decode(
+    cursor: str, tag: str, arity: int, *, loc: tuple[str, str] = ("query", "cursor")
+) -> list[Value]:
     """The values of a cursor made by ``encode(tag, ...)`` with ``arity`` values, else 422."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeError) as exc:
-        raise ValidationFailed(["query", "cursor"], BAD_CURSOR) from exc
+        raise ValidationFailed(loc, BAD_CURSOR) from exc
     if (
         not isinstance(data, list)
         or len(data) != arity + 1
         or data[0] != tag
         or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in data[1:])
     ):
-        raise ValidationFailed(["query", "cursor"], BAD_CURSOR)
+        raise ValidationFailed(loc, BAD_CURSOR)
     return data[1:]

@@ -7,17 +7,16 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import RowMapping, Uuid, literal, select, tuple_
+from sqlalchemy import RowMapping, select
 from sqlalchemy.orm import Session
 
-from app.db import UTCDateTime
 from app.errors import ValidationFailed
 from app.models import Episode, Patient
 from app.models.diary import BRANCHES, QUALITIES, TRIGGERS
 from app.schemas.common import Page
 from app.schemas.diary import EpisodeBody, EpisodeIn, EpisodeOut, EpisodePatch, Trigger
-from app.services import cursors, idempotency, records
-from app.services.records import ChangeSeq, RecordKind, Written
+from app.services import idempotency, listing, records
+from app.services.records import RecordKind, Written
 from app.services.sql import table_of
 
 _table = table_of(Episode)
@@ -92,20 +91,15 @@ def put_episode(
 ) -> Written:
     if data.id is not None and data.id != episode_id:
         raise ValidationFailed(["body", "id"], "must equal the id in the path")
-    values = body_columns(data)
-    seq = ChangeSeq(session, patient.id)
-    written = records.put(
+    return records.put_record(
         session,
         EPISODES,
         patient.id,
         episode_id,
-        values,
-        seq,
+        body_columns(data),
         if_match=if_match,
         if_none_match=if_none_match,
     )
-    records.finish(session, written)
-    return written
 
 
 def create_episode(
@@ -135,22 +129,15 @@ def patch_episode(
     if_match: str | None,
 ) -> Written:
     changes = columns(data.model_dump(exclude_unset=True))
-    seq = ChangeSeq(session, patient.id)
-    written = records.patch(
-        session, EPISODES, patient.id, episode_id, changes, seq, if_match=if_match
+    return records.patch_record(
+        session, EPISODES, patient.id, episode_id, changes, if_match=if_match
     )
-    records.finish(session, written)
-    return written
 
 
 def delete_episode(
     session: Session, patient: Patient, episode_id: uuid.UUID, *, if_match: str | None
 ) -> int:
-    seq = ChangeSeq(session, patient.id)
-    row = records.delete(session, EPISODES, patient.id, episode_id, seq, if_match=if_match)
-    session.commit()
-    version: int = row["version"]
-    return version
+    return records.delete_record(session, EPISODES, patient.id, episode_id, if_match=if_match)
 
 
 def list_episodes(
@@ -175,27 +162,12 @@ def list_episodes(
         query = query.where(t.c.trigger_mask.bitwise_and(to_mask([trigger], TRIGGERS)) != 0)
     if min_intensity is not None:
         query = query.where(t.c.intensity >= min_intensity)
-    if cursor is not None:
-        started_at, last_id = _parse_cursor(cursor)
-        # Typed literals: the bound values must be encoded like the columns on every engine.
-        after = tuple_(literal(started_at, UTCDateTime()), literal(last_id, Uuid()))
-        query = query.where(tuple_(t.c.started_at, t.c.id) < after)
-    query = query.order_by(t.c.started_at.desc(), t.c.id.desc()).limit(limit + 1)
-    rows = session.execute(query).mappings().all()
-    items = [episode_out(row) for row in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = cursors.encode(LIST_CURSOR, last["started_at"].isoformat(), str(last["id"]))
-    return Page[EpisodeOut](items=items, next_cursor=next_cursor)
-
-
-def _parse_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
-    started_at, last_id = cursors.decode(cursor, LIST_CURSOR, 2)
-    try:
-        moment = dt.datetime.fromisoformat(str(started_at))
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, uuid.UUID(str(last_id))
-    except ValueError as exc:
-        raise ValidationFailed(["query", "cursor"], cursors.BAD_CURSOR) from exc
+    return listing.newest_first(
+        session,
+        query,
+        (t.c.started_at, t.c.id),
+        limit=limit,
+        cursor=cursor,
+        tag=LIST_CURSOR,
+        out=episode_out,
+    )

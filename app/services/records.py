@@ -314,3 +314,65 @@ def create(
         return replay
     session.commit()
     return outcome
+
+
+# --- whole use cases: lock, write, commit --------------------------------------------------------
+
+
+def put_record(
+    session: Session,
+    kind: RecordKind[Any],
+    patient_id: uuid.UUID,
+    key: Key,
+    values: Mapping[str, Any],
+    *,
+    if_match: str | None,
+    if_none_match: str | None,
+    revive: bool = False,
+) -> Written:
+    seq = ChangeSeq(session, patient_id)
+    result = put(
+        session,
+        kind,
+        patient_id,
+        key,
+        values,
+        seq,
+        if_match=if_match,
+        if_none_match=if_none_match,
+        revive=revive,
+    )
+    finish(session, result)
+    return result
+
+
+def patch_record(
+    session: Session,
+    kind: RecordKind[Any],
+    patient_id: uuid.UUID,
+    key: Key,
+    changes: Mapping[str, Any],
+    *,
+    if_match: str | None,
+    check: Callable[[Mapping[str, Any]], None] | None = None,
+) -> Written:
+    seq = ChangeSeq(session, patient_id)
+    result = patch(session, kind, patient_id, key, changes, seq, if_match=if_match, check=check)
+    finish(session, result)
+    return result
+
+
+def delete_record(
+    session: Session,
+    kind: RecordKind[Any],
+    patient_id: uuid.UUID,
+    key: Key,
+    *,
+    if_match: str | None,
+) -> int:
+    """Tombstone the record; returns its new version (the DELETE response's ETag)."""
+    seq = ChangeSeq(session, patient_id)
+    row = delete(session, kind, patient_id, key, seq, if_match=if_match)
+    session.commit()
+    version: int = row["version"]
+    return version

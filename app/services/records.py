@@ -312,7 +312,10 @@ def create(
             raise Conflict("A request with this Idempotency-Key is in progress; retry.")
         session.rollback()
         return replay
-    session.commit()
+    if outcome.status_code == 201 or keyed is not None:
+        session.commit()
+    else:
+        session.rollback()  # nothing was written: give the lock back without a disk write
     return outcome
 
 

@@ -27,7 +27,7 @@ from app.schemas.diary import (
     EpisodeIn,
     EpisodeOut,
     EpisodePatch,
-    Intensity,
+    IntensityQuery,
     Trigger,
 )
 from app.services import batch, episodes
@@ -110,7 +110,7 @@ def list_episodes(
         AwareDatetime | None, Query(alias="to", description="started_at < this (exclusive)")
     ] = None,
     trigger: Annotated[Trigger | None, Query(description="Episodes with this trigger")] = None,
-    min_intensity: Annotated[Intensity | None, Query()] = None,
+    min_intensity: Annotated[IntensityQuery | None, Query()] = None,
     limit: Limit = 50,
     cursor: str | None = None,
 ) -> Page[EpisodeOut]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal, get_args
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from app.models.diary import INSTRUMENTS
 from app.schemas.common import Schema, UTCDatetime
@@ -28,7 +28,8 @@ class AssessmentIn(Schema):
     id: uuid.UUID | None = None
     instrument: Instrument
     taken_at: PastTimestamp
-    items: list[int] = Field(max_length=MAX_ITEMS)
+    # Strict: ``true`` or ``"2"`` is not an answer to a questionnaire item.
+    items: list[StrictInt] = Field(max_length=MAX_ITEMS)
     series_id: uuid.UUID | None = None
 
     model_config = Schema.model_config | {

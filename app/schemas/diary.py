@@ -66,11 +66,15 @@ def not_in_future(value: dt.datetime) -> dt.datetime:
 
 
 PastTimestamp = Annotated[AwareDatetime, AfterValidator(not_in_future)]
-Intensity = Annotated[int, Field(ge=1, le=10)]
-Score = Annotated[int, Field(ge=0, le=10)]
-DurationSeconds = Annotated[int, Field(gt=0, le=86400)]
-AttackCount = Annotated[int, Field(ge=1, le=1000)]
-SleepHours = Annotated[float, Field(ge=0, le=24)]
+# Numbers in bodies are strict: ``true`` or ``"7"`` for a pain score is a client bug to report,
+# not to coerce. (Query strings are text, so query parameters use the lax forms.)
+Intensity = Annotated[int, Field(ge=1, le=10, strict=True)]
+IntensityQuery = Annotated[int, Field(ge=1, le=10)]
+Score = Annotated[int, Field(ge=0, le=10, strict=True)]
+DurationSeconds = Annotated[int, Field(gt=0, le=86400, strict=True)]
+AttackCount = Annotated[int, Field(ge=1, le=1000, strict=True)]
+SleepHours = Annotated[float, Field(ge=0, le=24, strict=True)]
+DosePerDay = Annotated[float, Field(gt=0, le=100_000, strict=True)]
 Note = Annotated[str, Field(max_length=NOTE_MAX)]
 ShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)
@@ -244,7 +248,7 @@ class CheckinIn(Schema):
     """PUT body; the date is in the path (repeating it in the body is allowed if equal)."""
 
     date: dt.date | None = None
-    no_attacks: bool = False
+    no_attacks: Annotated[bool, Field(strict=True)] = False
     background_pain: Score | None = None
     bni: Bni | None = None
     mood: Score | None = None
@@ -279,7 +283,7 @@ class MedicationIn(Schema):
 
     id: uuid.UUID | None = None
     name: ShortText
-    dose_mg_per_day: Annotated[float, Field(gt=0, le=100_000)]
+    dose_mg_per_day: DosePerDay
     started_on: dt.date
     stopped_on: dt.date | None = None
 
@@ -294,7 +298,7 @@ class MedicationIn(Schema):
 
 class MedicationPatch(Schema):
     name: ShortText | None = None
-    dose_mg_per_day: Annotated[float, Field(gt=0, le=100_000)] | None = None
+    dose_mg_per_day: DosePerDay | None = None
     started_on: dt.date | None = None
     # null: the patient still takes it.
     stopped_on: dt.date | None = None

@@ -1,4 +1,4 @@
-"""The ``paindiary`` command: serve, migrate, create-user, audit verify."""
+"""The ``paindiary`` command: serve, migrate, create-user, audit verify, purge-tombstones."""
 
 from __future__ import annotations
 
@@ -97,6 +97,29 @@ def _audit_verify(_args: argparse.Namespace) -> int:
     return 1
 
 
+def _purge_tombstones(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from app.services.context import AppContext
+    from app.services.purge import purge
+
+    if args.days < 180 or args.key_days < 30:
+        print("error: tombstones are kept 180 days and keys 30 days at least", file=sys.stderr)
+        return 2
+    ctx = AppContext.build(get_settings())
+    try:
+        report = purge(
+            ctx.db, tombstone_age=timedelta(days=args.days), key_age=timedelta(days=args.key_days)
+        )
+    finally:
+        ctx.db.dispose()
+    print(
+        f"purged {report.tombstones} tombstones and {report.keys} idempotency keys"
+        f" of {report.patients} patients"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paindiary", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", help="check every patient's hash chain; exit 1 naming the first broken link"
     )
     verify.set_defaults(func=_audit_verify)
+
+    purge = sub.add_parser(
+        "purge-tombstones",
+        help="delete tombstones and idempotency keys past their retention (run daily)",
+    )
+    purge.add_argument("--days", type=int, default=180, help="tombstone age (at least 180)")
+    purge.add_argument("--key-days", type=int, default=30, help="key age (at least 30)")
+    purge.set_defaults(func=_purge_tombstones)
     return parser
 
 

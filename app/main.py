@@ -10,7 +10,19 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.api import access_log, admin, auth, grants, ops, patients
+from app.api import (
+    access_log,
+    admin,
+    assessments,
+    auth,
+    changes,
+    checkins,
+    episodes,
+    grants,
+    medications,
+    ops,
+    patients,
+)
 from app.errors import install_error_handlers
 from app.middleware import RequestGuardMiddleware, ResponseHeadersMiddleware
 from app.services.context import AppContext
@@ -48,6 +60,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "me", "description": "The signed-in account"},
             {"name": "admin", "description": "Clinician accounts and partner clients"},
             {"name": "patients", "description": "Patient records, diagnosis and access grants"},
+            {
+                "name": "episodes",
+                "description": "Pain attacks: create-or-replace by client id, batch upload",
+            },
+            {"name": "checkins", "description": "Daily check-ins, one per local day"},
+            {"name": "medications", "description": "Maintenance medications"},
+            {"name": "assessments", "description": "Validated questionnaires with totals"},
+            {"name": "sync", "description": "The change feed offline clients pull"},
             {"name": "operations", "description": "Liveness and readiness"},
         ],
     )
@@ -55,7 +75,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     app.include_router(ops.router)
-    for router in (auth.router, admin.router, patients.router, grants.router, access_log.router):
+    for router in (
+        auth.router,
+        admin.router,
+        patients.router,
+        grants.router,
+        access_log.router,
+        episodes.router,
+        checkins.router,
+        medications.router,
+        assessments.router,
+        changes.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
 
     def body_limit(path: str) -> int:

@@ -2,7 +2,22 @@
 
 from app.models.accounts import AuthSession, RefreshToken, User
 from app.models.audit import AuditEntry
+from app.models.diary import Assessment, Checkin, Episode, Medication
 from app.models.grants import Grant, PartnerClient
+from app.models.idempotency import IdempotencyKey
 from app.models.patients import Patient
 
-__all__ = ["AuditEntry", "AuthSession", "Grant", "PartnerClient", "Patient", "RefreshToken", "User"]
+__all__ = [
+    "Assessment",
+    "AuditEntry",
+    "AuthSession",
+    "Checkin",
+    "Episode",
+    "Grant",
+    "IdempotencyKey",
+    "Medication",
+    "PartnerClient",
+    "Patient",
+    "RefreshToken",
+    "User",
+]

@@ -55,5 +55,8 @@ class Patient(Base):
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     # Length of this patient's audit chain; bumping it locks the chain head (services/audit.py).
     audit_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Highest change position whose tombstone was purged: a feed cursor below it may have missed
+    # a deletion, so it gets 410 and the client resyncs in full.
+    feed_horizon_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

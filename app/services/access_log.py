@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from app.models import AuditEntry, Patient
 from app.schemas.audit import AccessLogEntryOut
 from app.schemas.common import Page
-from app.services.cursors import decode_cursor, encode_cursor
+from app.services import cursors
 
 ANOTHER_PATIENT = "Another patient"
 
@@ -28,8 +28,8 @@ def access_log(
         AuditEntry.outcome,
     ).where(AuditEntry.patient_id == patient.id)
     if cursor is not None:
-        (before,) = decode_cursor(cursor, int)
-        query = query.where(AuditEntry.seq < before)
+        (before,) = cursors.decode(cursor, "access-log", 1)
+        query = query.where(AuditEntry.seq < cursors.as_int(before))
     rows = session.execute(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)).all()
     items = [
         AccessLogEntryOut(
@@ -49,5 +49,5 @@ def access_log(
         )
         for row in rows[:limit]
     ]
-    next_cursor = encode_cursor(rows[limit - 1].seq) if len(rows) > limit else None
+    next_cursor = cursors.encode("access-log", rows[limit - 1].seq) if len(rows) > limit else None
     return Page[AccessLogEntryOut](items=items, next_cursor=next_cursor)

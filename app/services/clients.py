@@ -14,9 +14,9 @@ from app.schemas.auth import TokenOut
 from app.schemas.clients import ClientCreatedOut, ClientIn, ClientOut
 from app.schemas.common import Page
 from app.security.tokens import constant_time_equal, hash_opaque_token, new_opaque_token
+from app.services import cursors
 from app.services.actors import Actor
 from app.services.context import AppContext
-from app.services.cursors import cursor_uuid, decode_cursor, encode_cursor
 
 INVALID_CLIENT = "Unknown client, wrong secret, or the client is disabled."
 
@@ -46,10 +46,10 @@ def _client_out(client: PartnerClient) -> ClientOut:
 def list_clients(session: Session, *, limit: int, cursor: str | None) -> Page[ClientOut]:
     query = select(PartnerClient).order_by(PartnerClient.id)
     if cursor is not None:
-        (after,) = decode_cursor(cursor, str)
-        query = query.where(PartnerClient.id > cursor_uuid(after))
+        (after,) = cursors.decode(cursor, "clients", 1)
+        query = query.where(PartnerClient.id > cursors.as_uuid(after))
     rows = list(session.scalars(query.limit(limit + 1)))
-    next_cursor = encode_cursor(str(rows[limit - 1].id)) if len(rows) > limit else None
+    next_cursor = cursors.encode("clients", str(rows[limit - 1].id)) if len(rows) > limit else None
     return Page[ClientOut](items=[_client_out(c) for c in rows[:limit]], next_cursor=next_cursor)
 
 

@@ -1,4 +1,8 @@
-"""Opaque list cursors: the keyset position of the last item, base64url-encoded JSON."""
+"""Opaque pagination cursors: urlsafe base64 of a small JSON list tagged with its list's name.
+
+The tag keeps a cursor of one list from being replayed against another; clients treat the
+string as opaque, so the format can change behind a new tag.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +10,53 @@ import base64
 import binascii
 import json
 import uuid
-from typing import Any
 
 from app.errors import ValidationFailed
 
+Value = str | int
 
-def encode_cursor(*values: str | int) -> str:
-    raw = json.dumps(list(values), separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def invalid_cursor() -> ValidationFailed:
-    return ValidationFailed(["query", "cursor"], "The cursor is not valid for this list.")
+BAD_CURSOR = "Not a cursor this list handed out; start again without one."
 
 
-def cursor_uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise invalid_cursor() from None
+def encode(tag: str, *values: Value) -> str:
+    raw = json.dumps([tag, *values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def decode_cursor(cursor: str, *types: type) -> list[Any]:
-    """The values of a cursor made by ``encode_cursor``, checked against ``types``; else 422."""
+def decode(
+    cursor: str, tag: str, arity: int, *, loc: tuple[str, str] = ("query", "cursor")
+) -> list[Value]:
+    """The values of a cursor made by ``encode(tag, ...)`` with ``arity`` values, else 422."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        values = None
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError) as exc:
+        raise ValidationFailed(loc, BAD_CURSOR) from exc
     if (
-        not isinstance(values, list)
-        or len(values) != len(types)
-        or not all(isinstance(v, t) for v, t in zip(values, types, strict=True))
+        not isinstance(data, list)
+        or len(data) != arity + 1
+        or data[0] != tag
+        or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in data[1:])
     ):
-        raise invalid_cursor()
-    return values
+        raise ValidationFailed(loc, BAD_CURSOR)
+    return data[1:]
+
+
+def as_uuid(value: Value, *, loc: tuple[str, str] = ("query", "cursor")) -> uuid.UUID:
+    """A UUID carried inside a cursor; anything else is a cursor we did not hand out (422)."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise ValidationFailed(loc, BAD_CURSOR) from exc
+
+
+def as_int(value: Value, *, loc: tuple[str, str] = ("query", "cursor")) -> int:
+    if not isinstance(value, int):
+        raise ValidationFailed(loc, BAD_CURSOR)
+    return value
+
+
+def as_str(value: Value, *, loc: tuple[str, str] = ("query", "cursor")) -> str:
+    if not isinstance(value, str):
+        raise ValidationFailed(loc, BAD_CURSOR)
+    return value

@@ -14,7 +14,7 @@ from app.errors import NotFound, ValidationFailed
 from app.models import Grant, PartnerClient, Patient, User
 from app.schemas.common import Page
 from app.schemas.grants import GrantIn, GrantOut
-from app.services.cursors import cursor_uuid, decode_cursor, encode_cursor, invalid_cursor
+from app.services import cursors
 
 # The same answer for an unknown e-mail and for a patient's or an admin's: a patient learns
 # only whether the address belongs to a clinician, which a clinician's address is meant to say.
@@ -103,14 +103,14 @@ def list_grants(
     """Newest first, revoked and expired ones included: the patient's history of sharing."""
     query = _select().where(Grant.patient_id == patient.id)
     if cursor is not None:
-        created, last_id = decode_cursor(cursor, str, str)
+        created, last_id = cursors.decode(cursor, "grants", 2)
         try:
-            created_at = datetime.fromisoformat(created)
+            created_at = datetime.fromisoformat(cursors.as_str(created))
         except ValueError:
             created_at = None
         if created_at is None or created_at.tzinfo is None:
-            raise invalid_cursor()
-        last = cursor_uuid(last_id)
+            raise ValidationFailed(("query", "cursor"), cursors.BAD_CURSOR)
+        last = cursors.as_uuid(last_id)
         query = query.where(
             or_(Grant.created_at < created_at, (Grant.created_at == created_at) & (Grant.id < last))
         )
@@ -120,7 +120,7 @@ def list_grants(
     next_cursor = None
     if len(rows) > limit:
         last_row = rows[limit - 1]
-        next_cursor = encode_cursor(last_row.created_at.isoformat(), str(last_row.id))
+        next_cursor = cursors.encode("grants", last_row.created_at.isoformat(), str(last_row.id))
     now = utcnow()
     return Page[GrantOut](items=[_out(r, now) for r in rows[:limit]], next_cursor=next_cursor)
 

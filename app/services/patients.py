@@ -9,10 +9,9 @@ from app.errors import PreconditionFailed
 from app.models import Patient
 from app.schemas.common import Page
 from app.schemas.patients import Diagnosis, PatientOut, PatientPatch
-from app.services import audit
+from app.services import audit, cursors
 from app.services.access import visible_patients
 from app.services.actors import Actor
-from app.services.cursors import cursor_uuid, decode_cursor, encode_cursor
 
 
 def patient_out(patient: Patient) -> PatientOut:
@@ -42,10 +41,12 @@ def list_patients(
     limit: int,
     cursor: str | None,
 ) -> Page[PatientOut]:
-    after = cursor_uuid(decode_cursor(cursor, str)[0]) if cursor is not None else None
+    after = (
+        cursors.as_uuid(cursors.decode(cursor, "patients", 1)[0]) if cursor is not None else None
+    )
     rows = visible_patients(session, actor, limit=limit, after=after)
     items = [patient_out(p) for p in rows[:limit]]
-    next_cursor = encode_cursor(str(rows[limit - 1].id)) if len(rows) > limit else None
+    next_cursor = cursors.encode("patients", str(rows[limit - 1].id)) if len(rows) > limit else None
     # End the read before the audit's write transaction: one pooled connection at a time.
     session.commit()
     # Names and diagnoses were shown: each listed patient sees this on their access log.

@@ -1,0 +1,64 @@
+"""Conditional-request and idempotency headers, and the responses of versioned records."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Header, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.services.idempotency import Outcome
+from app.services.records import RecordKind, Written, etag
+
+OutT = TypeVar("OutT", bound=BaseModel)
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='Write only if the record is still at this version (its ETag, e.g. "3").',
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(alias="If-None-Match", description="`*`: create only; 412 if the record exists."),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="A retry with the same key and body replays the first response (30 days).",
+    ),
+]
+
+_ETAG_HEADER = {"ETag": {"description": 'The version, e.g. "3"', "schema": {"type": "string"}}}
+
+
+def with_etag_docs(**descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI success responses that carry an ETag: ``with_etag_docs(s200="…", s201="…")``."""
+    return {
+        int(name.removeprefix("s")): {"description": text, "headers": _ETAG_HEADER}
+        for name, text in descriptions.items()
+    }
+
+
+def with_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag(version)
+
+
+def written(response: Response, kind: RecordKind[OutT], result: Written) -> OutT:
+    """201 for a new record, 200 otherwise; the ETag of the stored version."""
+    response.status_code = 201 if result.status == "created" else 200
+    with_etag(response, result.row["version"])
+    return kind.out(result.row)
+
+
+def outcome(request: Request, result: Outcome) -> JSONResponse:
+    """A POST's response, the same bytes whether first sent or replayed."""
+    headers = {"ETag": etag(int(result.body["version"]))}
+    if result.status_code == 201:
+        headers["Location"] = f"{request.url.path.rstrip('/')}/{result.body['id']}"
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(result.body, status_code=result.status_code, headers=headers)

@@ -1,0 +1,175 @@
+"""Episodes (pain attacks) and their batch upload."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import AwareDatetime
+
+from app.api.conditional import (
+    IdempotencyKey,
+    IfMatch,
+    IfNoneMatch,
+    outcome,
+    with_etag,
+    with_etag_docs,
+    written,
+)
+from app.api.responses import problems
+from app.deps import CurrentActor, ReadablePatient, SessionDep, WritablePatient
+from app.schemas.common import Limit, Page
+from app.schemas.diary import (
+    BatchIn,
+    BatchOut,
+    EpisodeBody,
+    EpisodeIn,
+    EpisodeOut,
+    EpisodePatch,
+    IntensityQuery,
+    Trigger,
+)
+from app.services import batch, episodes
+from app.services.records import etag
+
+router = APIRouter(tags=["episodes"])
+
+EPISODES = "/patients/{pid}/episodes"
+EPISODE = "/patients/{pid}/episodes/{episode_id}"
+WRITTEN = with_etag_docs(s200="Replaced, or unchanged (same version)", s201="Created")
+
+
+@router.put(
+    EPISODE,
+    operation_id="putEpisode",
+    summary="Create (201) or replace (200) an episode under a client-chosen id",
+    response_model=EpisodeOut,
+    responses={**WRITTEN, **problems(401, 403, 404, 409, 412, 422)},
+)
+def put_episode(
+    episode_id: uuid.UUID,
+    data: EpisodeIn,
+    patient: WritablePatient,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
+) -> EpisodeOut:
+    result = episodes.put_episode(
+        session, patient, episode_id, data, if_match=if_match, if_none_match=if_none_match
+    )
+    return written(response, episodes.EPISODES, result)
+
+
+@router.post(
+    EPISODES,
+    status_code=201,
+    operation_id="createEpisode",
+    summary="Create an episode with a server-chosen id (honours Idempotency-Key)",
+    response_model=EpisodeOut,
+    responses=with_etag_docs(s201="Created") | problems(401, 403, 404, 422),
+)
+def create_episode(
+    data: EpisodeBody,
+    patient: WritablePatient,
+    actor: CurrentActor,
+    session: SessionDep,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    result = episodes.create_episode(
+        session, patient, data, actor_id=actor.id, idempotency_key=idempotency_key
+    )
+    return outcome(request, result)
+
+
+@router.post(
+    EPISODES + "/batch",
+    operation_id="uploadEpisodes",
+    summary="Create or replace up to 500 episodes; each item succeeds or fails on its own",
+    responses=problems(401, 403, 404, 413, 422),
+)
+def upload_episodes(data: BatchIn, patient: WritablePatient, session: SessionDep) -> BatchOut:
+    return batch.upsert_episodes(session, patient, data.items)
+
+
+@router.get(
+    EPISODES,
+    operation_id="listEpisodes",
+    summary="Episodes, newest first",
+    responses=problems(401, 404, 422),
+)
+def list_episodes(
+    patient: ReadablePatient,
+    session: SessionDep,
+    start: Annotated[
+        AwareDatetime | None, Query(alias="from", description="started_at ≥ this (inclusive)")
+    ] = None,
+    end: Annotated[
+        AwareDatetime | None, Query(alias="to", description="started_at < this (exclusive)")
+    ] = None,
+    trigger: Annotated[Trigger | None, Query(description="Episodes with this trigger")] = None,
+    min_intensity: Annotated[IntensityQuery | None, Query()] = None,
+    limit: Limit = 50,
+    cursor: str | None = None,
+) -> Page[EpisodeOut]:
+    return episodes.list_episodes(
+        session,
+        patient,
+        start=start,
+        end=end,
+        trigger=trigger,
+        min_intensity=min_intensity,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@router.get(
+    EPISODE,
+    operation_id="getEpisode",
+    summary="One episode",
+    responses=with_etag_docs(s200="The episode") | problems(401, 404, 422),
+)
+def get_episode(
+    episode_id: uuid.UUID, patient: ReadablePatient, session: SessionDep, response: Response
+) -> EpisodeOut:
+    out = episodes.get_episode(session, patient, episode_id)
+    with_etag(response, out.version)
+    return out
+
+
+@router.patch(
+    EPISODE,
+    operation_id="updateEpisode",
+    summary="Change some fields of an episode",
+    responses=with_etag_docs(s200="Updated or unchanged") | problems(401, 403, 404, 412, 422),
+)
+def patch_episode(
+    episode_id: uuid.UUID,
+    data: EpisodePatch,
+    patient: WritablePatient,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> EpisodeOut:
+    result = episodes.patch_episode(session, patient, episode_id, data, if_match=if_match)
+    return written(response, episodes.EPISODES, result)
+
+
+@router.delete(
+    EPISODE,
+    status_code=204,
+    operation_id="deleteEpisode",
+    summary="Delete an episode (it leaves a tombstone for the change feed)",
+    responses=problems(401, 403, 404, 412, 422),
+)
+def delete_episode(
+    episode_id: uuid.UUID,
+    patient: WritablePatient,
+    session: SessionDep,
+    if_match: IfMatch = None,
+) -> Response:
+    version = episodes.delete_episode(session, patient, episode_id, if_match=if_match)
+    return Response(status_code=204, headers={"ETag": etag(version)})

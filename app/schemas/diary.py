@@ -1,0 +1,339 @@
+"""Diary I/O: episodes, check-ins, medications, the batch upload and the change feed.
+
+Rules shared by every diary body: timestamps need an offset (``AwareDatetime``, naive → 422) and
+may not lie in the future by more than ``CLOCK_SKEW``; unknown and read-only fields are 422
+(``Schema`` forbids extras); lists of enum values may not repeat and come back in the
+contract's order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from app.db import utcnow
+from app.models.diary import BNI_GRADES, BRANCHES, NAME_MAX, NOTE_MAX, QUALITIES, SIDES, TRIGGERS
+from app.schemas.common import Schema, UTCDatetime
+
+# Phones log offline and their clocks drift; ten minutes is generous for a drifting clock and
+# still rejects a wrong date or AM/PM mistake. Dates are compared with the patient's local today
+# at now + CLOCK_SKEW.
+CLOCK_SKEW = dt.timedelta(minutes=10)
+MAX_BATCH_ITEMS = 500
+
+Trigger = Literal[
+    "eating",
+    "chewing",
+    "talking",
+    "touch",
+    "brushing_teeth",
+    "washing_face",
+    "shaving",
+    "makeup",
+    "cold_wind",
+    "drinking",
+    "smiling",
+    "head_movement",
+    "spontaneous",
+    "other",
+]
+Quality = Literal["electric", "stabbing", "burning", "aching", "throbbing"]
+Branch = Literal["V1", "V2", "V3"]
+Side = Literal["left", "right", "bilateral"]
+Bni = Literal["I", "II", "IIIa", "IIIb", "IV", "V"]
+# The database CHECKs and bit masks are built from the model tuples; keep both in step.
+assert get_args(Trigger) == TRIGGERS
+assert get_args(Quality) == QUALITIES
+assert get_args(Branch) == BRANCHES
+assert get_args(Side) == SIDES
+assert get_args(Bni) == BNI_GRADES
+
+
+def not_in_future(value: dt.datetime) -> dt.datetime:
+    if value > utcnow() + CLOCK_SKEW:
+        raise ValueError("must not be in the future")
+    return value
+
+
+PastTimestamp = Annotated[AwareDatetime, AfterValidator(not_in_future)]
+# Numbers in bodies are strict: ``true`` or ``"7"`` for a pain score is a client bug to report,
+# not to coerce. (Query strings are text, so query parameters use the lax forms.)
+Intensity = Annotated[int, Field(ge=1, le=10, strict=True)]
+IntensityQuery = Annotated[int, Field(ge=1, le=10)]
+Score = Annotated[int, Field(ge=0, le=10, strict=True)]
+DurationSeconds = Annotated[int, Field(gt=0, le=86400, strict=True)]
+AttackCount = Annotated[int, Field(ge=1, le=1000, strict=True)]
+SleepHours = Annotated[float, Field(ge=0, le=24, strict=True)]
+DosePerDay = Annotated[float, Field(gt=0, le=100_000, strict=True)]
+Note = Annotated[str, Field(max_length=NOTE_MAX)]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)
+]
+
+
+def canonical(values: list[str] | None, order: tuple[str, ...]) -> list[str] | None:
+    """No repeats; the contract's order, so an identical PUT compares equal."""
+    if values is None:
+        return None
+    if len(set(values)) != len(values):
+        raise ValueError("must not repeat a value")
+    return sorted(values, key=order.index)
+
+
+def reject_null(value: object) -> object:
+    """PATCH: an omitted field stays as it is, but ``null`` cannot clear a required one."""
+    if value is None:
+        raise ValueError("may not be null")
+    return value
+
+
+# --- episodes ---------------------------------------------------------------------------------
+
+
+class EpisodeBody(Schema):
+    started_at: PastTimestamp
+    duration_seconds: DurationSeconds
+    attack_count: AttackCount = 1
+    intensity: Intensity
+    side: Side | None = None
+    branches: list[Branch] = Field(default_factory=list)
+    qualities: list[Quality] = Field(default_factory=list)
+    triggers: list[Trigger] = Field(default_factory=list)
+    rescue_medication: ShortText | None = None
+    note: Note | None = None
+
+    @field_validator("branches")
+    @classmethod
+    def _branches(cls, value: list[str]) -> list[str] | None:
+        return canonical(value, BRANCHES)
+
+    @field_validator("qualities")
+    @classmethod
+    def _qualities(cls, value: list[str]) -> list[str] | None:
+        return canonical(value, QUALITIES)
+
+    @field_validator("triggers")
+    @classmethod
+    def _triggers(cls, value: list[str]) -> list[str] | None:
+        return canonical(value, TRIGGERS)
+
+    model_config = Schema.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "started_at": "2026-03-01T08:15:00+01:00",
+                    "duration_seconds": 90,
+                    "attack_count": 12,
+                    "intensity": 8,
+                    "side": "right",
+                    "branches": ["V2"],
+                    "qualities": ["electric"],
+                    "triggers": ["eating", "chewing"],
+                }
+            ]
+        }
+    }
+
+
+class EpisodeIn(EpisodeBody):
+    """PUT body: the id is in the path; if the body repeats it, the two must be equal."""
+
+    id: uuid.UUID | None = None
+
+
+class BatchEpisode(EpisodeBody):
+    id: uuid.UUID
+
+
+class EpisodePatch(Schema):
+    started_at: PastTimestamp | None = None
+    duration_seconds: DurationSeconds | None = None
+    attack_count: AttackCount | None = None
+    intensity: Intensity | None = None
+    side: Side | None = None
+    branches: list[Branch] | None = None
+    qualities: list[Quality] | None = None
+    triggers: list[Trigger] | None = None
+    rescue_medication: ShortText | None = None
+    note: Note | None = None
+
+    _not_null = field_validator(
+        "started_at",
+        "duration_seconds",
+        "attack_count",
+        "intensity",
+        "branches",
+        "qualities",
+        "triggers",
+        mode="before",
+    )(reject_null)
+
+    @field_validator("branches")
+    @classmethod
+    def _branches(cls, value: list[str] | None) -> list[str] | None:
+        return canonical(value, BRANCHES)
+
+    @field_validator("qualities")
+    @classmethod
+    def _qualities(cls, value: list[str] | None) -> list[str] | None:
+        return canonical(value, QUALITIES)
+
+    @field_validator("triggers")
+    @classmethod
+    def _triggers(cls, value: list[str] | None) -> list[str] | None:
+        return canonical(value, TRIGGERS)
+
+
+class EpisodeOut(Schema):
+    id: uuid.UUID
+    started_at: UTCDatetime
+    duration_seconds: int
+    attack_count: int
+    intensity: int
+    side: Side | None
+    branches: list[Branch]
+    qualities: list[Quality]
+    triggers: list[Trigger]
+    rescue_medication: str | None
+    note: str | None
+    version: int
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+# --- batch upload -----------------------------------------------------------------------------
+
+
+class BatchIn(Schema):
+    # Items stay raw here: each one is validated on its own so one bad item cannot fail the rest.
+    items: list[Any] = Field(max_length=MAX_BATCH_ITEMS)
+
+
+class ItemError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class BatchError(BaseModel):
+    detail: str
+    errors: list[ItemError] = Field(default_factory=list)
+
+
+class BatchResult(BaseModel):
+    id: uuid.UUID | None
+    status: Literal["created", "updated", "unchanged", "invalid", "conflict"]
+    version: int | None = None
+    error: BatchError | None = None
+
+
+class BatchOut(BaseModel):
+    results: list[BatchResult]
+
+
+# --- check-ins --------------------------------------------------------------------------------
+
+
+class CheckinIn(Schema):
+    """PUT body; the date is in the path (repeating it in the body is allowed if equal)."""
+
+    date: dt.date | None = None
+    no_attacks: Annotated[bool, Field(strict=True)] = False
+    background_pain: Score | None = None
+    bni: Bni | None = None
+    mood: Score | None = None
+    sleep_hours: SleepHours | None = None
+    note: Note | None = None
+
+    model_config = Schema.model_config | {
+        "json_schema_extra": {
+            "examples": [{"no_attacks": True, "background_pain": 2, "bni": "IIIa", "mood": 6}]
+        }
+    }
+
+
+class CheckinOut(Schema):
+    date: dt.date
+    no_attacks: bool
+    background_pain: int | None
+    bni: Bni | None
+    mood: int | None
+    sleep_hours: float | None
+    note: str | None
+    version: int
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+# --- medications ------------------------------------------------------------------------------
+
+
+class MedicationIn(Schema):
+    """POST (the id is optional: offline clients pick their own) and PUT body."""
+
+    id: uuid.UUID | None = None
+    name: ShortText
+    dose_mg_per_day: DosePerDay
+    started_on: dt.date
+    stopped_on: dt.date | None = None
+
+    model_config = Schema.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {"name": "carbamazepine", "dose_mg_per_day": 600, "started_on": "2025-11-01"}
+            ]
+        }
+    }
+
+
+class MedicationPatch(Schema):
+    name: ShortText | None = None
+    dose_mg_per_day: DosePerDay | None = None
+    started_on: dt.date | None = None
+    # null: the patient still takes it.
+    stopped_on: dt.date | None = None
+
+    _not_null = field_validator("name", "dose_mg_per_day", "started_on", mode="before")(reject_null)
+
+
+class MedicationOut(Schema):
+    id: uuid.UUID
+    name: str
+    dose_mg_per_day: float
+    started_on: dt.date
+    stopped_on: dt.date | None
+    version: int
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+# --- change feed ------------------------------------------------------------------------------
+
+ChangeKind = Literal["episode", "checkin", "medication", "assessment", "series", "session"]
+
+
+class ChangeOut(BaseModel):
+    kind: ChangeKind
+    # The record's id; for a check-in, its date (YYYY-MM-DD), which is how clients address it.
+    id: str
+    deleted: bool
+    version: int
+    data: dict[str, Any] | None = Field(
+        description="The record as its own GET returns it; null for a deletion."
+    )
+
+
+class ChangesOut(BaseModel):
+    changes: list[ChangeOut]
+    next_cursor: str = Field(description="Never null: poll again from here.")
+    has_more: bool

@@ -209,6 +209,7 @@ class Assessment(SyncedRecord, Base):
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
     items: Mapped[list[int]] = mapped_column(JSON)
     total: Mapped[int] = mapped_column(SmallInteger)
-    # The treatment series it belongs to. No foreign key yet: the series table arrives with the
-    # treatments issue, which adds the constraint.
-    series_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    # The treatment series it belongs to (e.g. a CADSS-6 after an infusion).
+    series_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("treatment_series.id", ondelete="SET NULL"), default=None
+    )

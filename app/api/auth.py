@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Response, status
 
 from app.api.responses import problems
-from app.deps import AdminActor, ContextDep, CurrentActor, SessionDep
+from app.deps import AdminActor, ClientIP, ContextDep, CurrentActor, SessionDep
 from app.errors import OAuthError
 from app.schemas.auth import AdminUserIn, PasswordChangeIn, RegisterIn, TokenOut, UserOut
 from app.services import accounts, auth
@@ -24,8 +24,8 @@ OptionalForm = Annotated[str | None, Form()]
     summary="Create a patient account and its patient record",
     responses=problems(409, 422, 429),
 )
-def register(data: RegisterIn, session: SessionDep, ctx: ContextDep) -> UserOut:
-    return accounts.register_patient(session, ctx, data)
+def register(data: RegisterIn, session: SessionDep, ctx: ContextDep, ip: ClientIP) -> UserOut:
+    return accounts.register_patient(session, ctx, data, ip)
 
 
 @router.post(
@@ -37,6 +37,7 @@ def register(data: RegisterIn, session: SessionDep, ctx: ContextDep) -> UserOut:
 def token(
     session: SessionDep,
     ctx: ContextDep,
+    ip: ClientIP,
     grant_type: OptionalForm = None,
     username: OptionalForm = None,
     password: OptionalForm = None,
@@ -46,7 +47,7 @@ def token(
     if grant_type == "password":
         if not username or password is None:
             raise OAuthError("invalid_request", "username and password are required.")
-        return auth.password_grant(session, ctx, username, password)
+        return auth.password_grant(session, ctx, username, password, ip)
     if grant_type == "refresh_token":
         if not refresh_token:
             raise OAuthError("invalid_request", "refresh_token is required.")
@@ -86,7 +87,7 @@ def me(actor: CurrentActor, session: SessionDep) -> UserOut:
     operation_id="changePassword",
     summary="Change the password; every other session of the account ends",
     tags=["me"],
-    responses=problems(401, 422),
+    responses=problems(401, 422, 429),
 )
 def change_password(
     data: PasswordChangeIn, actor: CurrentActor, session: SessionDep, ctx: ContextDep

@@ -2,5 +2,6 @@
 
 from app.models.accounts import AuthSession, RefreshToken, User
 from app.models.patients import Patient
+from app.models.rate_limits import RateLimit
 
-__all__ = ["AuthSession", "Patient", "RefreshToken", "User"]
+__all__ = ["AuthSession", "Patient", "RateLimit", "RefreshToken", "User"]

@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("paindiary.errors")
@@ -189,22 +190,22 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=exc.headers,
         )
 
+    # The database is away, locked past the busy timeout, or the pool is exhausted: the client
+    # may retry, so 503 with Retry-After, never a 500. OperationalError covers psycopg's
+    # connection failures (refused, reset, admin shutdown) and SQLite's "database is locked";
+    # InterfaceError a connection that is already closed; TimeoutError a pool with no free
+    # connection; any other DBAPIError counts when SQLAlchemy saw the connection drop.
     @app.exception_handler(OperationalError)
-    async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", exc.__class__.__name__)
-        return problem_response(
-            503,
-            type_="service-unavailable",
-            title="Service unavailable",
-            detail="The database is unavailable; retry shortly.",
-            instance=request.url.path,
-            headers={"Retry-After": "5"},
-        )
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _db_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable on %s: %s", request.url.path, exc.__class__.__name__)
+        return database_unavailable(request.url.path)
 
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
-            return await _db_down(request, OperationalError(None, None, exc.orig or exc))
+            return await _db_down(request, exc)
         log.exception("database error on %s", request.url.path)
         return _internal(request)
 
@@ -212,6 +213,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path, exc_info=exc)
         return _internal(request)
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(instance: str | None = None) -> JSONResponse:
+    """The 503 every request gets while the database cannot serve it; clients retry."""
+    return problem_response(
+        503,
+        type_="service-unavailable",
+        title="Service unavailable",
+        detail="The database is unavailable; retry shortly.",
+        instance=instance,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def _internal(request: Request) -> JSONResponse:

@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app import __version__
 from app.api import auth, ops, patients
 from app.errors import install_error_handlers
+from app.metrics import MetricsMiddleware, forget_process
 from app.middleware import RequestGuardMiddleware, ResponseHeadersMiddleware
 from app.services.context import AppContext
 from app.settings import Settings, get_settings
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         yield
         ctx.db.dispose()
+        forget_process()
 
     app = FastAPI(
         title="paindiary API",
@@ -48,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "me", "description": "The signed-in account"},
             {"name": "admin", "description": "Clinician accounts and partner clients"},
             {"name": "patients", "description": "Patient records, diagnosis and access grants"},
-            {"name": "operations", "description": "Liveness and readiness"},
+            {"name": "operations", "description": "Liveness, readiness and metrics"},
         ],
     )
     app.state.ctx = ctx
@@ -79,4 +81,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Location", "Retry-After"],
         )
     app.add_middleware(ResponseHeadersMiddleware)
+    # Outermost, so the latency it records includes every other middleware.
+    app.add_middleware(MetricsMiddleware)
     return app

@@ -7,13 +7,16 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.api import auth, ops, patients
 from app.errors import install_error_handlers
 from app.metrics import MetricsMiddleware, forget_process
-from app.middleware import RequestGuardMiddleware, ResponseHeadersMiddleware
+from app.middleware import (
+    ProblemCORSMiddleware,
+    RequestGuardMiddleware,
+    ResponseHeadersMiddleware,
+)
 from app.services.context import AppContext
 from app.settings import Settings, get_settings
 
@@ -68,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuardMiddleware, limit_for=body_limit)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=[
@@ -77,8 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "If-Match",
                 "If-None-Match",
                 "Idempotency-Key",
+                "X-Request-Id",
             ],
-            expose_headers=["ETag", "Location", "Retry-After"],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Request-Id"],
         )
     app.add_middleware(ResponseHeadersMiddleware)
     # Outermost, so the latency it records includes every other middleware.

@@ -15,6 +15,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.route_index import route_index
+
 log = logging.getLogger("paindiary.errors")
 
 PROBLEM_JSON = "application/problem+json"
@@ -179,6 +181,27 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         status = exc.status_code
+        if status == 400 and isinstance(exc.__cause__, ValueError):
+            # A body that is not even text (FastAPI says 400): as invalid as bad JSON, so the
+            # same 422 every other malformed body gets.
+            return problem_response(
+                422,
+                type_="validation-error",
+                title="Validation failed",
+                detail="body: the body could not be decoded",
+                instance=request.url.path,
+                extra={
+                    "errors": [
+                        {"loc": ["body"], "msg": "could not be decoded", "type": "json_invalid"}
+                    ]
+                },
+            )
+        headers = dict(exc.headers or {})
+        if status == 405:
+            # Starlette lists only the first route's methods; a path may have several routes.
+            methods = route_index(request.app).methods_for(request.url.path)
+            if methods:
+                headers["Allow"] = ", ".join(sorted(methods))
         phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
         detail = exc.detail if isinstance(exc.detail, str) else phrase
         return problem_response(
@@ -187,7 +210,7 @@ def install_error_handlers(app: FastAPI) -> None:
             title=phrase,
             detail=detail,
             instance=request.url.path,
-            headers=exc.headers,
+            headers=headers,
         )
 
     # The database is away, locked past the busy timeout, or the pool is exhausted: the client

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.api import auth, ops, patients
+from app.api.openapi import install_openapi
 from app.errors import install_error_handlers
 from app.metrics import MetricsMiddleware, forget_process
 from app.middleware import (
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    install_openapi(app)
 
     app.include_router(ops.router)
     for router in (auth.router, patients.router):

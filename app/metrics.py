@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -28,6 +27,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.route_index import route_index
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 UNMATCHED = "unmatched"  # one label for every unknown path: no cardinality blow-up from scans
@@ -56,7 +57,6 @@ class MetricsMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._templates: dict[str, str] | None = None
 
     def _template(self, scope: Scope) -> str:
         route = scope.get("route")
@@ -68,9 +68,7 @@ class MetricsMiddleware:
         if operation_id:
             # A route inside an included router knows its path without the router's prefix;
             # the OpenAPI document (built once, cached by FastAPI) has the full template.
-            if self._templates is None:
-                self._templates = _templates_by_operation(scope["app"])
-            template = self._templates.get(operation_id)
+            template = route_index(scope["app"]).template_by_operation.get(operation_id)
             if template:
                 return template
         return str(getattr(route, "path", UNMATCHED))
@@ -96,15 +94,6 @@ class MetricsMiddleware:
             labels = (scope["method"], self._template(scope), str(status))
             REQUESTS.labels(*labels).inc()
             LATENCY.labels(*labels).observe(time.perf_counter() - start)
-
-
-def _templates_by_operation(app: Any) -> dict[str, str]:
-    templates: dict[str, str] = {}
-    for path, operations in app.openapi().get("paths", {}).items():
-        for operation in operations.values():
-            if isinstance(operation, dict) and "operationId" in operation:
-                templates[operation["operationId"]] = path
-    return templates
 
 
 class PoolCollector(Collector):

@@ -61,10 +61,14 @@ def token(
     "/auth/revoke",
     operation_id="revokeToken",
     summary="Revoke a refresh or access token (RFC 7009); unknown tokens are accepted",
-    responses=problems(422),
+    response_class=Response,
+    responses={
+        200: {"description": "Revoked, or not a token of ours (RFC 7009 §2.2)"},
+        **problems(422),
+    },
 )
 def revoke(
-    token: Annotated[str, Form(max_length=4096)], session: SessionDep, ctx: ContextDep
+    token: Annotated[str, Form(min_length=1, max_length=4096)], session: SessionDep, ctx: ContextDep
 ) -> Response:
     auth.revoke(session, ctx, token)
     return Response(status_code=status.HTTP_200_OK)

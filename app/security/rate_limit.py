@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,6 +55,16 @@ def login_ip_key(ip: str) -> str:
 
 def register_ip_key(ip: str) -> str:
     return f"register:ip:{ip[:100]}"
+
+
+def export_key(patient_id: uuid.UUID) -> str:
+    """Exports are limited per patient (whoever asks), e.g. in the exports service::
+
+    rate_limit(session, export_key(patient.id),
+               limit=settings.export_max_per_patient, window=settings.export_window_seconds)
+    session.commit()  # before streaming: keep no write transaction open meanwhile
+    """
+    return f"export:patient:{patient_id}"
 
 
 def rate_limit(

@@ -18,6 +18,7 @@ from app.middleware import (
     RequestGuardMiddleware,
     ResponseHeadersMiddleware,
 )
+from app.route_index import route_index
 from app.services.context import AppContext
 from app.settings import Settings, get_settings
 
@@ -37,9 +38,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ctx = AppContext.build(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Fewer threads for the sync endpoints: less contention for the GIL and the DB pool.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        route_index(app)  # build the OpenAPI document now, not on the first request
         yield
         ctx.db.dispose()
         forget_process()

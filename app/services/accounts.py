@@ -29,11 +29,12 @@ def _add_user(
     session: Session, ctx: AppContext, *, email: str, password: str, name: str, role: str
 ) -> User:
     email = email.strip().lower()
+    # Hashed before the first statement opens the transaction: on SQLite a writer's transaction
+    # holds the write lock, which must not wait for the deliberately slow hash.
+    password_hash = ctx.passwords.hash(password)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("An account with this e-mail already exists.")
-    user = User(
-        email=email, display_name=name, role=role, password_hash=ctx.passwords.hash(password)
-    )
+    user = User(email=email, display_name=name, role=role, password_hash=password_hash)
     session.add(user)
     return user
 
@@ -129,8 +130,9 @@ def change_password(
     session.commit()
     if not ctx.passwords.verify(data.current_password, user.password_hash):
         raise Unauthorized("The current password is wrong.")
+    new_hash = ctx.passwords.hash(data.new_password)  # before the next transaction opens
     reset(session, account_key)
-    user.password_hash = ctx.passwords.hash(data.new_password)
+    user.password_hash = new_hash
     session.execute(
         update(AuthSession)
         .where(

@@ -38,9 +38,9 @@ def password_grant(
         limit=settings.login_max_failures_per_account,
         window=window,
     )
-    session.commit()
-
     user = session.scalar(select(User).where(User.email == email))
+    session.commit()  # and no transaction (on SQLite: no write lock) during the slow hash
+
     # Same work and same answer for an unknown e-mail and a wrong password.
     ok = ctx.passwords.verify(password, user.password_hash if user else None)
     if user is None or not ok:

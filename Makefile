@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate test lint fmt typecheck pytest bench clean
+.PHONY: help install run serve migrate test lint fmt typecheck pytest audit bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,7 +42,10 @@ typecheck: $(STAMP) ## mypy --strict
 pytest: $(STAMP) ## the test suite (PostgreSQL too when TEST_DATABASE_URL is set)
 	$(BIN)/pytest
 
-test: lint typecheck pytest ## everything CI runs: lint, types, tests
+audit: $(STAMP) ## known vulnerabilities in the dependencies (pip-audit; allow-list in tools/audit_deps.py)
+	$(BIN)/python tools/audit_deps.py
+
+test: lint typecheck pytest audit ## everything CI runs: lint, types, tests, dependency audit
 
 bench: $(STAMP) ## benchmarks, writes bench/RESULTS.md
 	$(BIN)/python -m bench

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 
 from app.settings import get_settings
@@ -11,6 +15,13 @@ from app.settings import get_settings
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several worker processes: they share /metrics through files in this directory, so a
+        # scrape sums every worker instead of showing whichever one answered (app/metrics.py).
+        directory = tempfile.mkdtemp(prefix="paindiary-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        atexit.register(shutil.rmtree, directory, True)
 
     uvicorn.run(
         "app.main:create_app",

@@ -65,22 +65,46 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 5,
+    sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    connect_timeout_seconds: int = 5,
+) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"check_same_thread": False, "timeout": sqlite_busy_timeout_ms / 1000},
             pool_size=pool_size,
             max_overflow=0,
             pool_timeout=30,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, sqlite_busy_timeout_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    query = make_url(url).query
+    connect_args: dict[str, Any] = {
+        # Keepalives notice a peer that vanished mid-query instead of waiting on TCP for hours.
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
+    if "connect_timeout" not in query:
+        connect_args["connect_timeout"] = connect_timeout_seconds
+    # pre_ping: a connection that died while the database was away is replaced at checkout,
+    # so the service recovers by itself when the database returns.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args=connect_args,
+    )
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # We issue BEGIN ourselves (below) so that writers can take the lock up front.
@@ -90,7 +114,8 @@ def _configure_sqlite(engine: Engine) -> None:
         # FULL: a commit is on disk before we acknowledge it, even across a power cut.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Past this wait a locked database is an OperationalError, which the API answers as 503.
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -106,8 +131,20 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """The engine plus the two session factories the request layer picks from."""
 
-    def __init__(self, url: str, *, pool_size: int = 5) -> None:
-        self.engine = make_engine(url, pool_size=pool_size)
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 5,
+        sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+        connect_timeout_seconds: int = 5,
+    ) -> None:
+        self.engine = make_engine(
+            url,
+            pool_size=pool_size,
+            sqlite_busy_timeout_ms=sqlite_busy_timeout_ms,
+            connect_timeout_seconds=connect_timeout_seconds,
+        )
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._reader = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         writer_engine = self.engine.execution_options(sqlite_immediate=True)

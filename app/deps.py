@@ -74,6 +74,14 @@ def get_session(request: Request, ctx: ContextDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def get_client_ip(request: Request) -> str:
+    # uvicorn resolves X-Forwarded-For only from trusted proxies (--forwarded-allow-ips).
+    return request.client.host if request.client else "unknown"
+
+
+ClientIP = Annotated[str, Depends(get_client_ip)]
+
+
 def get_actor(
     request: Request,
     session: SessionDep,

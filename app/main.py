@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.api import (
@@ -23,8 +22,15 @@ from app.api import (
     ops,
     patients,
 )
+from app.api.openapi import install_openapi
 from app.errors import install_error_handlers
-from app.middleware import RequestGuardMiddleware, ResponseHeadersMiddleware
+from app.metrics import MetricsMiddleware, forget_process
+from app.middleware import (
+    ProblemCORSMiddleware,
+    RequestGuardMiddleware,
+    ResponseHeadersMiddleware,
+)
+from app.route_index import route_index
 from app.services.context import AppContext
 from app.settings import Settings, get_settings
 
@@ -44,11 +50,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ctx = AppContext.build(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Fewer threads for the sync endpoints: less contention for the GIL and the DB pool.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        route_index(app)  # build the OpenAPI document now, not on the first request
         yield
         ctx.db.dispose()
+        forget_process()
 
     app = FastAPI(
         title="paindiary API",
@@ -68,11 +76,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "medications", "description": "Maintenance medications"},
             {"name": "assessments", "description": "Validated questionnaires with totals"},
             {"name": "sync", "description": "The change feed offline clients pull"},
-            {"name": "operations", "description": "Liveness and readiness"},
+            {"name": "operations", "description": "Liveness, readiness and metrics"},
         ],
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    install_openapi(app)
 
     app.include_router(ops.router)
     for router in (
@@ -97,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuardMiddleware, limit_for=body_limit)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=[
@@ -106,8 +115,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "If-Match",
                 "If-None-Match",
                 "Idempotency-Key",
+                "X-Request-Id",
             ],
-            expose_headers=["ETag", "Location", "Retry-After"],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Request-Id"],
         )
     app.add_middleware(ResponseHeadersMiddleware)
+    # Outermost, so the latency it records includes every other middleware.
+    app.add_middleware(MetricsMiddleware)
     return app

@@ -6,10 +6,14 @@ import json
 import uuid
 from collections.abc import Callable
 
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PROBLEM_BASE, PROBLEM_JSON
+from app.security.headers import API_CSP, DOCS_PATHS
 
 BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH"})
 FORM_PATHS = ("/api/v1/auth/token", "/api/v1/auth/revoke")
@@ -108,6 +112,30 @@ class RequestGuardMiddleware:
                 )
 
 
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, but a refused preflight is problem+json like every other error.
+
+    Only the configured origins are ever echoed in Access-Control-Allow-Origin; others get no
+    CORS headers at all, so the browser keeps the response from the foreign page.
+    """
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        headers = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-type", "content-length")
+        }
+        _, payload = _problem(
+            response.status_code, "Bad Request", bytes(response.body).decode() + "."
+        )
+        return Response(
+            payload, status_code=response.status_code, headers=headers, media_type=PROBLEM_JSON
+        )
+
+
 class ResponseHeadersMiddleware:
     """Request ids, no caching of API responses, and the baseline security headers."""
 
@@ -123,7 +151,10 @@ class ResponseHeadersMiddleware:
             incoming.decode("latin-1")[:64] if incoming and incoming.isascii() else uuid.uuid4().hex
         )
         scope.setdefault("state", {})["request_id"] = request_id
-        is_api = scope["path"].startswith("/api/")
+        path: str = scope["path"]
+        is_api = path.startswith("/api/")
+        is_docs = path.startswith(DOCS_PATHS)
+        is_https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -132,6 +163,13 @@ class ResponseHeadersMiddleware:
                 headers.append((b"x-request-id", request_id.encode()))
                 headers.append((b"x-content-type-options", b"nosniff"))
                 headers.append((b"referrer-policy", b"no-referrer"))
+                if b"content-security-policy" not in names and not is_docs:
+                    headers.append((b"content-security-policy", API_CSP.encode()))
+                if b"x-frame-options" not in names:
+                    headers.append((b"x-frame-options", b"DENY"))
+                if is_https:
+                    # Only over HTTPS (uvicorn takes the scheme from a trusted proxy's header).
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
                 if is_api and b"cache-control" not in names:
                     # API responses carry health data or credentials: never cache them.
                     headers.append((b"cache-control", b"no-store"))

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VAR_DIR = Path("var")
@@ -33,8 +33,31 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_batch_body_bytes: int = 8 * 1024 * 1024
     db_pool_size: int = Field(default=5, ge=1)
+    # PostgreSQL: give up connecting after this long (a black-holed host must not hang requests;
+    # the client gets a 503 with Retry-After instead).
+    db_connect_timeout_seconds: int = Field(default=5, ge=1)
+    # SQLite: how long a writer waits for the write lock before the request becomes a 503.
+    sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    # Rate limits (counted in the database, so they hold across workers and hosts).
+    # Sign-in: failed attempts per account and per client IP within the window.
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=5, ge=1)
+    login_failure_window_seconds: int = Field(default=15 * 60, ge=1, le=86_400)
+    register_max_per_ip: int = Field(default=10, ge=1)
+    register_window_seconds: int = Field(default=3600, ge=1, le=86_400)
+    export_max_per_patient: int = Field(default=10, ge=1)
+    export_window_seconds: int = Field(default=3600, ge=1, le=86_400)
     # Threads that run the synchronous endpoints; a few beat many (less lock and GIL contention).
     worker_threads: int = Field(default=8, ge=1)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _explicit_origins_only(cls, origins: list[str]) -> list[str]:
+        # CORS is for the browser origins we know; a wildcard would let any site read responses.
+        for origin in origins:
+            if origin == "*" or not origin.startswith(("https://", "http://")):
+                raise ValueError(f"CORS origin {origin!r} must be an explicit http(s) origin")
+        return [origin.rstrip("/") for origin in origins]
 
     @model_validator(mode="after")
     def _secret_required_in_production(self) -> Settings:

@@ -10,7 +10,7 @@ from urllib.parse import unquote_plus
 from fastapi import APIRouter, Form, Request, Response, status
 
 from app.api.responses import problems
-from app.deps import ContextDep, CurrentActor, SessionDep
+from app.deps import ClientIP, ContextDep, CurrentActor, SessionDep
 from app.errors import OAuthError
 from app.schemas.auth import PasswordChangeIn, RegisterIn, TokenOut, UserOut
 from app.services import accounts, auth, clients
@@ -27,8 +27,8 @@ OptionalForm = Annotated[str | None, Form()]
     summary="Create a patient account and its patient record",
     responses=problems(409, 422, 429),
 )
-def register(data: RegisterIn, session: SessionDep, ctx: ContextDep) -> UserOut:
-    return accounts.register_patient(session, ctx, data)
+def register(data: RegisterIn, session: SessionDep, ctx: ContextDep, ip: ClientIP) -> UserOut:
+    return accounts.register_patient(session, ctx, data, ip)
 
 
 @router.post(
@@ -42,6 +42,7 @@ def token(
     request: Request,
     session: SessionDep,
     ctx: ContextDep,
+    ip: ClientIP,
     grant_type: OptionalForm = None,
     username: OptionalForm = None,
     password: OptionalForm = None,
@@ -53,7 +54,7 @@ def token(
     if grant_type == "password":
         if not username or password is None:
             raise OAuthError("invalid_request", "username and password are required.")
-        return auth.password_grant(session, ctx, username, password)
+        return auth.password_grant(session, ctx, username, password, ip)
     if grant_type == "refresh_token":
         if not refresh_token:
             raise OAuthError("invalid_request", "refresh_token is required.")
@@ -96,10 +97,14 @@ def _client_credentials(
     "/auth/revoke",
     operation_id="revokeToken",
     summary="Revoke a refresh or access token (RFC 7009); unknown tokens are accepted",
-    responses=problems(422),
+    response_class=Response,
+    responses={
+        200: {"description": "Revoked, or not a token of ours (RFC 7009 §2.2)"},
+        **problems(422),
+    },
 )
 def revoke(
-    token: Annotated[str, Form(max_length=4096)], session: SessionDep, ctx: ContextDep
+    token: Annotated[str, Form(min_length=1, max_length=4096)], session: SessionDep, ctx: ContextDep
 ) -> Response:
     auth.revoke(session, ctx, token)
     return Response(status_code=status.HTTP_200_OK)
@@ -122,7 +127,7 @@ def me(actor: CurrentActor, session: SessionDep) -> UserOut:
     operation_id="changePassword",
     summary="Change the password; every other session of the account ends",
     tags=["me"],
-    responses=problems(401, 422),
+    responses=problems(401, 422, 429),
 )
 def change_password(
     data: PasswordChangeIn, actor: CurrentActor, session: SessionDep, ctx: ContextDep

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import metrics as prometheus
 from app.dbmigrate import head_revisions
 from app.services.context import AppContext
 
@@ -36,6 +37,25 @@ def readyz(request: Request) -> JSONResponse:
     if current != set(head_revisions()):
         return _not_ready("database schema is not at the newest migration")
     return JSONResponse({"status": "ready", "schema": sorted(current)})
+
+
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    summary="Prometheus metrics in text format (internal: do not expose it publicly)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Request counts and latency by route template and status, DB pool",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
+def metrics(request: Request) -> Response:
+    # No authentication: scrapers sit inside the network. The numbers carry no patient data,
+    # but route-level traffic is still internal; block /metrics at the public proxy.
+    ctx: AppContext = request.app.state.ctx
+    return Response(prometheus.render(ctx.db.engine), media_type=prometheus.CONTENT_TYPE)
 
 
 def _not_ready(reason: str) -> JSONResponse:

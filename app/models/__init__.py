@@ -6,6 +6,7 @@ from app.models.diary import Assessment, Checkin, Episode, Medication
 from app.models.grants import Grant, PartnerClient
 from app.models.idempotency import IdempotencyKey
 from app.models.patients import Patient
+from app.models.rate_limits import RateLimit
 from app.models.treatments import Series, TreatmentSession
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Medication",
     "PartnerClient",
     "Patient",
+    "RateLimit",
     "RefreshToken",
     "Series",
     "TreatmentSession",

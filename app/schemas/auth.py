@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field
 
 from app.schemas.common import DisplayName, Password, Schema, TimeZoneName
 
+# Syntax alone is not enough: special-use domains (.test, .invalid, .local, localhost, …)
+# can never receive mail and are refused, so the documented format says so.
+Email = Annotated[
+    EmailStr,
+    Field(
+        description="An e-mail address on a public domain; special-use domains such as "
+        ".test, .invalid, .local or localhost are refused."
+    ),
+]
+
 
 class RegisterIn(Schema):
-    email: EmailStr
+    email: Email
     password: Password
     display_name: DisplayName
     timezone: TimeZoneName
@@ -31,7 +41,7 @@ class RegisterIn(Schema):
 
 
 class AdminUserIn(Schema):
-    email: EmailStr
+    email: Email
     password: Password
     display_name: DisplayName
     role: Literal["clinician", "admin"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
@@ -36,10 +37,43 @@ def _check_timezone(value: str) -> str:
     return value
 
 
-TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_timezone)]
+# "format" tells clients (and the fuzzer) that only IANA names pass, not any short string.
+TIME_ZONE_FORMAT = "iana-time-zone"
+TimeZoneName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        json_schema_extra={"format": TIME_ZONE_FORMAT, "examples": ["Europe/Berlin"]},
+    ),
+    AfterValidator(_check_timezone),
+]
 DisplayName = Annotated[str, Field(min_length=1, max_length=200)]
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
 Limit = Annotated[int, Field(ge=1, le=500)]
+
+
+def not_nullable(
+    *fields: str, examples: list[dict[str, Any]] | None = None
+) -> Callable[[dict[str, Any]], None]:
+    """``json_schema_extra`` for PATCH bodies whose fields may be left out but not set to null:
+    the Python type is ``X | None`` (None = "not sent"), the documented type is just X."""
+
+    def tweak(schema: dict[str, Any]) -> None:
+        properties = schema.get("properties", {})
+        for name in fields:
+            prop = properties.get(name, {})
+            branches = [b for b in prop.get("anyOf", []) if b != {"type": "null"}]
+            if len(branches) == 1 and "anyOf" in prop:
+                del prop["anyOf"]
+                prop.update(branches[0])
+            elif branches:
+                prop["anyOf"] = branches
+            prop.pop("default", None)
+        if examples:
+            schema["examples"] = examples
+
+    return tweak
 
 
 T = TypeVar("T")

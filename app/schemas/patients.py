@@ -6,15 +6,17 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, JsonValue, field_validator, model_validator
 
-from app.schemas.common import DisplayName, Schema, TimeZoneName
+from app.schemas.common import DisplayName, Schema, TimeZoneName, not_nullable
 
 Branch = Literal["V1", "V2", "V3"]
 Ichd3Type = Literal["classical", "secondary", "idiopathic", "unknown"]
 Side = Literal["left", "right", "bilateral"]
 WeightKg = Annotated[float, Field(gt=0, le=500)]
 BirthYear = Annotated[int, Field(ge=1900, le=2100)]
+# Documents what _unique_branches enforces.
+UNIQUE: dict[str, JsonValue] = {"uniqueItems": True}
 
 
 def _unique_branches(value: list[Branch] | None) -> list[Branch] | None:
@@ -26,7 +28,7 @@ def _unique_branches(value: list[Branch] | None) -> list[Branch] | None:
 class Diagnosis(Schema):
     ichd3_type: Ichd3Type = "unknown"
     side: Side | None = None
-    branches: list[Branch] = Field(default_factory=list, max_length=3)
+    branches: list[Branch] = Field(default_factory=list, max_length=3, json_schema_extra=UNIQUE)
     concomitant_continuous_pain: bool = False
     diagnosed_on: date | None = None
 
@@ -41,10 +43,14 @@ def _reject_nulls(data: object, fields: tuple[str, ...]) -> object:
     return data
 
 
+_DIAGNOSIS_NOT_NULL = ("ichd3_type", "branches", "concomitant_continuous_pain")
+_PATIENT_NOT_NULL = ("display_name", "timezone", "diagnosis")
+
+
 class DiagnosisPatch(Schema):
     ichd3_type: Ichd3Type | None = None
     side: Side | None = None
-    branches: list[Branch] | None = Field(default=None, max_length=3)
+    branches: list[Branch] | None = Field(default=None, max_length=3, json_schema_extra=UNIQUE)
     concomitant_continuous_pain: bool | None = None
     diagnosed_on: date | None = None
 
@@ -53,7 +59,9 @@ class DiagnosisPatch(Schema):
     @model_validator(mode="before")
     @classmethod
     def _no_nulls(cls, data: object) -> object:
-        return _reject_nulls(data, ("ichd3_type", "branches", "concomitant_continuous_pain"))
+        return _reject_nulls(data, _DIAGNOSIS_NOT_NULL)
+
+    model_config = Schema.model_config | {"json_schema_extra": not_nullable(*_DIAGNOSIS_NOT_NULL)}
 
 
 class PatientOut(Schema):
@@ -76,15 +84,16 @@ class PatientPatch(Schema):
     @model_validator(mode="before")
     @classmethod
     def _no_nulls(cls, data: object) -> object:
-        return _reject_nulls(data, ("display_name", "timezone", "diagnosis"))
+        return _reject_nulls(data, _PATIENT_NOT_NULL)
 
     model_config = Schema.model_config | {
-        "json_schema_extra": {
-            "examples": [
+        "json_schema_extra": not_nullable(
+            *_PATIENT_NOT_NULL,
+            examples=[
                 {
                     "weight_kg": 72.5,
                     "diagnosis": {"ichd3_type": "classical", "side": "right", "branches": ["V2"]},
                 }
-            ]
-        }
+            ],
+        )
     }

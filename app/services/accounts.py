@@ -10,6 +10,7 @@ from app.db import utcnow
 from app.errors import Conflict, Forbidden, Unauthorized
 from app.models import AuthSession, Patient, User
 from app.schemas.auth import AdminUserIn, PasswordChangeIn, RegisterIn, UserOut
+from app.security.rate_limit import login_account_key, rate_limit, register_ip_key, reset
 from app.services.actors import Actor
 from app.services.context import AppContext
 
@@ -28,16 +29,29 @@ def _add_user(
     session: Session, ctx: AppContext, *, email: str, password: str, name: str, role: str
 ) -> User:
     email = email.strip().lower()
+    # Hashed before the first statement opens the transaction: on SQLite a writer's transaction
+    # holds the write lock, which must not wait for the deliberately slow hash.
+    password_hash = ctx.passwords.hash(password)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("An account with this e-mail already exists.")
-    user = User(
-        email=email, display_name=name, role=role, password_hash=ctx.passwords.hash(password)
-    )
+    user = User(email=email, display_name=name, role=role, password_hash=password_hash)
     session.add(user)
     return user
 
 
-def register_patient(session: Session, ctx: AppContext, data: RegisterIn) -> UserOut:
+def register_patient(
+    session: Session, ctx: AppContext, data: RegisterIn, client_ip: str
+) -> UserOut:
+    # Counted per IP before the (deliberately slow) password hash, committed at once so that
+    # refused or failed registrations count too.
+    settings = ctx.settings
+    rate_limit(
+        session,
+        register_ip_key(client_ip),
+        limit=settings.register_max_per_ip,
+        window=settings.register_window_seconds,
+    )
+    session.commit()
     user = _add_user(
         session,
         ctx,
@@ -109,9 +123,23 @@ def change_password(
     """New password; every other sign-in session of the account ends (this one stays)."""
     _person(actor)
     user = session.get(User, actor.id)
-    if user is None or not ctx.passwords.verify(data.current_password, user.password_hash):
+    if user is None:  # pragma: no cover - the actor was resolved from this row a moment ago
+        raise Unauthorized()
+    # The current-password check is a password oracle too: it shares the sign-in limit.
+    account_key = login_account_key(user.email)
+    settings = ctx.settings
+    rate_limit(
+        session,
+        account_key,
+        limit=settings.login_max_failures_per_account,
+        window=settings.login_failure_window_seconds,
+    )
+    session.commit()
+    if not ctx.passwords.verify(data.current_password, user.password_hash):
         raise Unauthorized("The current password is wrong.")
-    user.password_hash = ctx.passwords.hash(data.new_password)
+    new_hash = ctx.passwords.hash(data.new_password)  # before the next transaction opens
+    reset(session, account_key)
+    user.password_hash = new_hash
     session.execute(
         update(AuthSession)
         .where(

@@ -10,7 +10,7 @@ from sqlalchemy import RowMapping, select
 from sqlalchemy.orm import Session
 
 from app.errors import ValidationFailed
-from app.models import Assessment, Patient
+from app.models import Assessment, Patient, Series
 from app.models.diary import INSTRUMENTS
 from app.schemas.assessments import AssessmentIn, AssessmentOut, Instrument
 from app.schemas.common import Page
@@ -68,6 +68,8 @@ def put_assessment(
 ) -> Written:
     if data.id is not None and data.id != assessment_id:
         raise ValidationFailed(["body", "id"], "must equal the id in the path")
+    if data.series_id is not None:
+        _check_series(session, patient, data.series_id)
     values = {
         "instrument": data.instrument,
         "taken_at": data.taken_at.astimezone(dt.UTC),
@@ -84,6 +86,17 @@ def put_assessment(
         if_match=if_match,
         if_none_match=if_none_match,
     )
+
+
+def _check_series(session: Session, patient: Patient, series_id: uuid.UUID) -> None:
+    """An assessment may name only a live series of the same patient (the id is global)."""
+    found = session.scalar(
+        select(Series.id).where(
+            Series.id == series_id, Series.patient_id == patient.id, Series.deleted_at.is_(None)
+        )
+    )
+    if found is None:
+        raise ValidationFailed(["body", "series_id"], "no such treatment series of this patient")
 
 
 def get_assessment(session: Session, patient: Patient, assessment_id: uuid.UUID) -> AssessmentOut:

@@ -12,6 +12,7 @@ from app.db import utcnow
 from app.errors import OAuthError, Unauthorized
 from app.models import AuthSession, Patient, RefreshToken, User
 from app.schemas.auth import TokenOut
+from app.security.rate_limit import login_account_key, login_ip_key, rate_limit, release, reset
 from app.security.tokens import InvalidToken, hash_opaque_token, new_opaque_token
 from app.services.actors import Actor
 from app.services.context import AppContext
@@ -19,12 +20,35 @@ from app.services.context import AppContext
 INVALID_LOGIN = "The e-mail address or password is wrong."
 
 
-def password_grant(session: Session, ctx: AppContext, username: str, password: str) -> TokenOut:
-    user = session.scalar(select(User).where(User.email == username.strip().lower()))
+def password_grant(
+    session: Session, ctx: AppContext, username: str, password: str, client_ip: str
+) -> TokenOut:
+    email = username.strip().lower()
+    settings = ctx.settings
+    window = settings.login_failure_window_seconds
+    # Counted before the password is checked and committed at once: a correct password cannot
+    # bypass the limit, and a failure stays counted although this request ends in an error.
+    # IP first, then account: if the account refuses, the IP is not charged for the attempt.
+    ip_hit = rate_limit(
+        session, login_ip_key(client_ip), limit=settings.login_max_failures_per_ip, window=window
+    )
+    rate_limit(
+        session,
+        login_account_key(email),
+        limit=settings.login_max_failures_per_account,
+        window=window,
+    )
+    user = session.scalar(select(User).where(User.email == email))
+    session.commit()  # and no transaction (on SQLite: no write lock) during the slow hash
+
     # Same work and same answer for an unknown e-mail and a wrong password.
     ok = ctx.passwords.verify(password, user.password_hash if user else None)
     if user is None or not ok:
         raise OAuthError("invalid_grant", INVALID_LOGIN, status=401)
+    # Success: the account starts afresh; the IP only gets this attempt back, since a sign-in
+    # that works must not wipe failures other accounts' guessers left from the same address.
+    reset(session, login_account_key(email))
+    release(session, ip_hit)
     auth_session = AuthSession(user_id=user.id)
     session.add(auth_session)
     session.flush()

@@ -22,7 +22,12 @@ class AppContext:
     def build(cls, settings: Settings) -> AppContext:
         return cls(
             settings=settings,
-            db=Database(settings.database_url, pool_size=settings.db_pool_size),
+            db=Database(
+                settings.database_url,
+                pool_size=settings.db_pool_size,
+                sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+                connect_timeout_seconds=settings.db_connect_timeout_seconds,
+            ),
             passwords=PasswordHasher(
                 time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
             ),

@@ -1,0 +1,148 @@
+"""Rate limits counted in the database, so every worker and every host sees the same counts.
+
+Each key has one row holding the times of its recent hits (a sliding log of at most ``limit``
+entries), so "5 failures within 15 minutes" means exactly that, not "5 per clock quarter".
+
+A hit is *taken before* the guarded work runs (the password check, the export), under a row
+lock: N concurrent requests cannot all slip through while the first ones are still hashing a
+password, and a correct password cannot skip the queue. Exactly ``limit`` hits fit in any window.
+
+These helpers never commit. The caller commits straight after taking the hit: a failed sign-in
+must stay counted although its request ends in an error, and on SQLite an open write
+transaction would hold up every other writer during the slow work that follows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.errors import TooManyRequests
+from app.models import RateLimit
+
+# Rows untouched for longer than the longest window are dead weight; a hit clears a few.
+MAX_WINDOW_SECONDS = 86_400
+_PRUNE_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One counted hit; ``release`` takes exactly this one back."""
+
+    key: str
+    at: float
+
+
+def login_account_key(email: str) -> str:
+    # Hashed: the table must not collect every e-mail address someone typed at the sign-in form.
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:40]
+    return f"login:acct:{digest}"
+
+
+def login_ip_key(ip: str) -> str:
+    return f"login:ip:{ip[:100]}"
+
+
+def register_ip_key(ip: str) -> str:
+    return f"register:ip:{ip[:100]}"
+
+
+def export_key(patient_id: uuid.UUID) -> str:
+    """Exports are limited per patient (whoever asks), e.g. in the exports service::
+
+    rate_limit(session, export_key(patient.id),
+               limit=settings.export_max_per_patient, window=settings.export_window_seconds)
+    session.commit()  # before streaming: keep no write transaction open meanwhile
+    """
+    return f"export:patient:{patient_id}"
+
+
+def rate_limit(
+    session: Session,
+    key: str,
+    *,
+    limit: int,
+    window: int,
+    now: datetime | None = None,
+) -> Hit:
+    """Count one hit on ``key``, or raise ``TooManyRequests`` (429 with ``Retry-After``) when
+    ``limit`` hits already lie within the last ``window`` seconds. A refused hit is not counted,
+    so hammering a limited key does not push its release further away."""
+    if not 0 < window <= MAX_WINDOW_SECONDS:
+        raise ValueError(f"window must be 1..{MAX_WINDOW_SECONDS} seconds")
+    now = now or utcnow()
+    stamp = now.timestamp()
+    _prune(session, now)
+    recent = [h for h in _locked_hits(session, key, now) if h > stamp - window]
+    if len(recent) >= limit:
+        # The count drops below the limit when the limit-th newest hit leaves the window.
+        wait = max(1, math.ceil(recent[-limit] + window - stamp))
+        raise TooManyRequests(
+            f"Too many attempts; try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+    recent.append(stamp)
+    _store(session, key, recent[-limit:], now)
+    return Hit(key=key, at=stamp)
+
+
+def release(session: Session, hit: Hit) -> None:
+    """Take one counted hit back (e.g. a sign-in from this IP that turned out to be correct)."""
+    now = utcnow()
+    hits = _locked_hits(session, hit.key, now)
+    if hit.at in hits:
+        hits.remove(hit.at)
+        _store(session, hit.key, hits, now)
+
+
+def reset(session: Session, key: str) -> None:
+    """Forget every hit on ``key`` (e.g. the account's failures after a correct sign-in)."""
+    session.execute(delete(RateLimit).where(RateLimit.key == key))
+
+
+def _locked_hits(session: Session, key: str, now: datetime) -> list[float]:
+    """The key's hits, with its row created if needed and locked until the transaction ends.
+
+    ON CONFLICT DO UPDATE takes the row lock in the same statement that guarantees the row
+    exists, so no concurrent ``reset`` can slip between "create" and "lock". SQLite has no row
+    locks; the writer session's BEGIN IMMEDIATE serialises writers there instead.
+    """
+    dialect = session.get_bind().dialect.name
+    insert_: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert_(RateLimit)
+        .values(key=key, hits=[], updated_at=now)
+        .on_conflict_do_update(
+            index_elements=[RateLimit.key], set_={"updated_at": RateLimit.updated_at}
+        )
+        .returning(RateLimit.hits)
+    )
+    hits = session.execute(statement).scalar_one()
+    return sorted(float(h) for h in hits or [])
+
+
+def _store(session: Session, key: str, hits: list[float], now: datetime) -> None:
+    session.execute(update(RateLimit).where(RateLimit.key == key).values(hits=hits, updated_at=now))
+
+
+def _prune(session: Session, now: datetime) -> None:
+    # SKIP LOCKED: pruning never waits for a row another request holds, so it cannot deadlock
+    # with a concurrent hit (SQLite ignores the clause; it has one writer anyway).
+    stale = (
+        select(RateLimit.key)
+        .where(RateLimit.updated_at < now - timedelta(seconds=MAX_WINDOW_SECONDS))
+        .order_by(RateLimit.updated_at)
+        .limit(_PRUNE_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    session.execute(delete(RateLimit).where(RateLimit.key.in_(stale.scalar_subquery())))

@@ -22,6 +22,7 @@ from app.api import (
     medications,
     ops,
     patients,
+    treatments,
 )
 from app.errors import install_error_handlers
 from app.middleware import RequestGuardMiddleware, ResponseHeadersMiddleware
@@ -67,6 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "checkins", "description": "Daily check-ins, one per local day"},
             {"name": "medications", "description": "Maintenance medications"},
             {"name": "assessments", "description": "Validated questionnaires with totals"},
+            {
+                "name": "treatments",
+                "description": "Treatment series (e.g. ketamine infusions) and their sessions",
+            },
             {"name": "sync", "description": "The change feed offline clients pull"},
             {"name": "operations", "description": "Liveness and readiness"},
         ],
@@ -85,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checkins.router,
         medications.router,
         assessments.router,
+        treatments.router,
         changes.router,
     ):
         app.include_router(router, prefix=API_PREFIX)

@@ -17,6 +17,7 @@ from app.schemas.common import Page
 from app.services import listing, records
 from app.services.records import RecordKind, Written
 from app.services.sql import table_of
+from app.services.treatments import series_is_live
 
 _table = table_of(Assessment)
 LIST_CURSOR = "assessments"
@@ -75,15 +76,23 @@ def put_assessment(
         "total": total_score(data.instrument, data.items),
         "series_id": data.series_id,
     }
-    return records.put_record(
+    seq = records.ChangeSeq(session, patient.id)
+    # Under the patient's lock: a series being deleted (which unlinks its questionnaires) cannot
+    # gain a link meanwhile.
+    if data.series_id is not None and not series_is_live(session, patient.id, data.series_id):
+        raise ValidationFailed(["body", "series_id"], "no such treatment series")
+    result = records.put(
         session,
         ASSESSMENTS,
         patient.id,
         assessment_id,
         values,
+        seq,
         if_match=if_match,
         if_none_match=if_none_match,
     )
+    records.finish(session, result)
+    return result
 
 
 def get_assessment(session: Session, patient: Patient, assessment_id: uuid.UUID) -> AssessmentOut:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.diary import assessment, assessment_url, new_id
+from tests.diary import assessment, assessment_url, new_id, series_url
+from tests.diary import series as series_body
 from tests.helpers import Api, assert_problem
 
 
@@ -35,6 +36,7 @@ def test_put_get_delete_and_list(api: Api, client: TestClient) -> None:
     alice = api.register()
     h = alice.headers
     series = new_id()
+    assert client.put(series_url(sid=series), json=series_body(), headers=h).status_code == 201
     a, b, c = new_id(), new_id(), new_id()
     client.put(assessment_url(aid=a), json=assessment(taken_at="2026-02-01T10:00:00Z"), headers=h)
     client.put(
@@ -67,3 +69,20 @@ def test_put_get_delete_and_list(api: Api, client: TestClient) -> None:
     assert client.delete(assessment_url(aid=a), headers=h).status_code == 204
     assert_problem(client.get(assessment_url(aid=a), headers=h), 404)
     assert_problem(client.put(assessment_url(aid=a), json=assessment(), headers=h), 409)
+
+
+def test_a_questionnaire_links_only_to_a_live_series_of_the_same_patient(
+    api: Api, client: TestClient
+) -> None:
+    alice, bob = api.register(), api.register()
+    theirs, gone = new_id(), new_id()
+    client.put(series_url(sid=theirs), json=series_body(), headers=bob.headers)
+    client.put(series_url(sid=gone), json=series_body(), headers=alice.headers)
+    client.delete(series_url(sid=gone), headers=alice.headers)
+    for series_id in (new_id(), theirs, gone):
+        body = assessment(series_id=series_id)
+        r = client.put(assessment_url(aid=new_id()), json=body, headers=alice.headers)
+        problem = assert_problem(r, 422)
+        assert problem["errors"][0]["loc"] == ["body", "series_id"]
+        assert "bob" not in problem["detail"]
+    assert client.get(assessment_url(), headers=alice.headers).json()["items"] == []

@@ -3,15 +3,20 @@ takes the series' sessions (and questionnaire links) with it, visibly in the cha
 
 from __future__ import annotations
 
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from app.db import utcnow
 from app.services.context import AppContext
 from app.services.purge import purge
+from app.services.treatments import sessions_table
 from tests.diary import (
     assessment,
     assessment_url,
@@ -252,3 +257,54 @@ def test_purging_a_deleted_series_removes_its_sessions_within_the_horizon(
     # A cursor that had not seen the deletions must resync; one that had goes on.
     assert_problem(client.get(changes_url(), params={"since": before}, headers=h), 410)
     assert client.get(changes_url(), params={"since": after}, headers=h).status_code == 200
+
+
+def test_no_session_outlives_its_series_while_writers_race_the_delete(
+    api: Api, client: TestClient, ctx: AppContext
+) -> None:
+    """Whatever the interleaving, a session is either refused (404) or deleted with its series:
+    the series check and the delete both run under the patient's lock."""
+    alice = api.register()
+    h = alice.headers
+    sid = new_id()
+    client.put(series_url(sid=sid), json=series(), headers=h)
+    created: list[str] = []
+    refused = 0
+    lock = threading.Lock()
+    enough = threading.Event()
+
+    def add(writer: int) -> None:
+        nonlocal refused
+        for n in range(6):
+            if n % 2:
+                r = client.post(session_url(sid), json=treatment_session(), headers=h)
+            else:
+                r = client.put(session_url(sid, new_id()), json=treatment_session(), headers=h)
+            assert r.status_code in (201, 404), r.text
+            with lock:
+                if r.status_code == 201:
+                    created.append(r.json()["id"])
+                else:
+                    refused += 1
+                if len(created) >= 4:
+                    enough.set()
+
+    def remove() -> None:
+        enough.wait(timeout=10)
+        assert client.delete(series_url(sid=sid), headers=h).status_code == 204
+
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(add, w) for w in range(3)] + [pool.submit(remove)]
+        for future in futures:
+            future.result()
+    assert len(created) + refused == 18
+    t = sessions_table
+    with ctx.db.session() as session:
+        live = session.scalar(
+            select(func.count()).where(t.c.series_id == uuid.UUID(sid), t.c.deleted_at.is_(None))
+        )
+    assert live == 0
+    replica = Replica(headers=h)
+    replica.pull(client)
+    assert {i for kind, i in replica.deleted if kind == "session"} == set(created)
+    assert not any(kind == "session" for kind, _ in replica.live)

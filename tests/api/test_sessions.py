@@ -359,3 +359,16 @@ def test_patching_one_dose_form_derives_the_other_afresh(api: Api, client: TestC
         None,
         None,
     )
+
+
+def test_a_partner_with_diary_write_records_as_itself(api: Api, client: TestClient) -> None:
+    alice, sid = _patient(api, client)
+    partner = api.partner(("diary:read", "diary:write"))
+    api.grant(alice, to=partner, access="write")
+    url = session_url(sid, pid=alice.patient_id)
+    r = client.post(url, json=treatment_session(), headers=partner.headers)
+    assert r.status_code == 201, r.text
+    assert (r.json()["recorded_by"], r.json()["recorded_by_role"]) == (partner.client_id, "partner")
+    read_only = api.partner_token(partner, "diary:read")
+    assert_problem(client.post(url, json=treatment_session(), headers=read_only), 403)
+    assert len(client.get(url, headers=alice.headers).json()["items"]) == 1

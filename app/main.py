@@ -21,6 +21,7 @@ from app.api import (
     medications,
     ops,
     patients,
+    treatments,
 )
 from app.api.openapi import install_openapi
 from app.errors import install_error_handlers
@@ -75,6 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "checkins", "description": "Daily check-ins, one per local day"},
             {"name": "medications", "description": "Maintenance medications"},
             {"name": "assessments", "description": "Validated questionnaires with totals"},
+            {
+                "name": "treatments",
+                "description": "Treatment series (e.g. ketamine infusions) and their sessions",
+            },
             {"name": "sync", "description": "The change feed offline clients pull"},
             {"name": "operations", "description": "Liveness, readiness and metrics"},
         ],
@@ -94,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checkins.router,
         medications.router,
         assessments.router,
+        treatments.router,
         changes.router,
     ):
         app.include_router(router, prefix=API_PREFIX)

@@ -70,3 +70,29 @@ def assessment(**fields: Any) -> dict[str, Any]:
     }
     body.update(fields)
     return body
+
+
+def series_url(pid: object = "me", sid: object | None = None) -> str:
+    base = f"/api/v1/patients/{pid}/series"
+    return base if sid is None else f"{base}/{sid}"
+
+
+def session_url(sid: object, session_id: object | None = None, pid: object = "me") -> str:
+    base = f"{series_url(pid, sid)}/sessions"
+    return base if session_id is None else f"{base}/{session_id}"
+
+
+def series(**fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": "Ketamine IV, spring", "modality": "ketamine_iv"}
+    body.update(fields)
+    return body
+
+
+def treatment_session(**fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "started_at": "2026-03-02T09:00:00+01:00",
+        "duration_minutes": 40,
+        "route": "iv",
+    }
+    body.update(fields)
+    return body

@@ -10,13 +10,14 @@ from sqlalchemy import RowMapping, select
 from sqlalchemy.orm import Session
 
 from app.errors import ValidationFailed
-from app.models import Assessment, Patient, Series
+from app.models import Assessment, Patient
 from app.models.diary import INSTRUMENTS
 from app.schemas.assessments import AssessmentIn, AssessmentOut, Instrument
 from app.schemas.common import Page
 from app.services import listing, records
 from app.services.records import RecordKind, Written
 from app.services.sql import table_of
+from app.services.treatments import series_is_live
 
 _table = table_of(Assessment)
 LIST_CURSOR = "assessments"
@@ -68,8 +69,6 @@ def put_assessment(
 ) -> Written:
     if data.id is not None and data.id != assessment_id:
         raise ValidationFailed(["body", "id"], "must equal the id in the path")
-    if data.series_id is not None:
-        _check_series(session, patient, data.series_id)
     values = {
         "instrument": data.instrument,
         "taken_at": data.taken_at.astimezone(dt.UTC),
@@ -77,26 +76,23 @@ def put_assessment(
         "total": total_score(data.instrument, data.items),
         "series_id": data.series_id,
     }
-    return records.put_record(
+    seq = records.ChangeSeq(session, patient.id)
+    # Under the patient's lock: a series being deleted (which unlinks its questionnaires) cannot
+    # gain a link meanwhile.
+    if data.series_id is not None and not series_is_live(session, patient.id, data.series_id):
+        raise ValidationFailed(["body", "series_id"], "no such treatment series")
+    result = records.put(
         session,
         ASSESSMENTS,
         patient.id,
         assessment_id,
         values,
+        seq,
         if_match=if_match,
         if_none_match=if_none_match,
     )
-
-
-def _check_series(session: Session, patient: Patient, series_id: uuid.UUID) -> None:
-    """An assessment may name only a live series of the same patient (the id is global)."""
-    found = session.scalar(
-        select(Series.id).where(
-            Series.id == series_id, Series.patient_id == patient.id, Series.deleted_at.is_(None)
-        )
-    )
-    if found is None:
-        raise ValidationFailed(["body", "series_id"], "no such treatment series of this patient")
+    records.finish(session, result)
+    return result
 
 
 def get_assessment(session: Session, patient: Patient, assessment_id: uuid.UUID) -> AssessmentOut:

@@ -35,9 +35,18 @@ from app.services.checkins import CHECKINS
 from app.services.episodes import EPISODES
 from app.services.medications import MEDICATIONS
 from app.services.records import RecordKind
+from app.services.treatments import SERIES, SESSIONS
 
-# Every kind the feed reports. A new record kind only needs to be listed here.
-FEED_KINDS: tuple[RecordKind[Any], ...] = (EPISODES, CHECKINS, MEDICATIONS, ASSESSMENTS)
+# Every kind the feed reports. A new record kind only needs to be listed here. The purge removes
+# tombstones in this order: sessions before their series, whose removal would cascade to them.
+FEED_KINDS: tuple[RecordKind[Any], ...] = (
+    EPISODES,
+    CHECKINS,
+    MEDICATIONS,
+    ASSESSMENTS,
+    SESSIONS,
+    SERIES,
+)
 TOMBSTONE_RETENTION = dt.timedelta(days=180)
 FEED_CURSOR = "changes"
 TOO_OLD = (

@@ -82,6 +82,8 @@ def _purge_patient(
         return 0, 0
     horizon = 0
     removed = 0
+    # FEED_KINDS lists sessions before their series: no tombstone leaves by a cascade, unseen by
+    # the horizon.
     for kind in FEED_KINDS:
         t = kind.table
         old = (t.c.patient_id == patient_id, t.c.deleted_at < tombstone_cutoff)

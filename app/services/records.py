@@ -15,6 +15,9 @@ assessments; treatment series and sessions next).
   keyed by a natural key (a check-in's date), where PUT revives the row.
 - **Global ids.** Record ids are unique across patients; an id taken by another patient's record
   is a 409 found through the primary key (``insert_unless_taken``) without reading that record.
+- **Stamps.** Server-set columns such as who recorded a treatment session (``stamp``) are written
+  with every real change but are not part of the state a write compares: the same content sent
+  again by another user is still "unchanged".
 
 These helpers never commit: the calling use case does, with ``finish`` (``create`` excepted, as it
 is a whole use case of its own).
@@ -84,7 +87,8 @@ class ChangeSeq:
     """Change positions reserved under the patient's row lock, which the transaction now holds.
 
     Take the lock before reading anything the write depends on. Unused positions are gaps,
-    which the feed does not mind: it only needs positions to grow in commit order.
+    which the feed does not mind: it only needs positions to grow in commit order. With
+    ``count=0`` it only takes the lock (to count what a write will touch before reserving).
     """
 
     def __init__(self, session: Session, patient_id: uuid.UUID, count: int = 1) -> None:
@@ -202,13 +206,15 @@ def put(
     if_match: str | None = None,
     if_none_match: str | None = None,
     revive: bool = False,
+    stamp: Mapping[str, Any] | None = None,
 ) -> Written:
     """Create-or-replace by key: created, updated or unchanged (same state, same version)."""
+    stamped = {**values, **(stamp or {})}
     existing = find(session, kind, patient_id, key)
     if existing is None:
         if if_match is not None:
             raise PreconditionFailed(f"There is no such {kind.noun} (If-Match).")
-        row = insert(session, kind, patient_id, key, values, seq.take())
+        row = insert(session, kind, patient_id, key, stamped, seq.take())
         if row is None:
             raise Conflict(ID_TAKEN)
         return Written("created", row)
@@ -218,13 +224,13 @@ def put(
         if if_match is not None:
             raise PreconditionFailed(f"The {kind.noun} was deleted (If-Match).")
         now = utcnow()
-        revived = {**values, "deleted_at": None, "created_at": now}
+        revived = {**stamped, "deleted_at": None, "created_at": now}
         return Written("created", rewrite(session, kind, existing, revived, seq.take()))
     check_if_none_match(if_none_match, existing["version"])
     check_if_match(if_match, existing["version"])
     if same(existing, values):
         return Written("unchanged", existing)
-    return Written("updated", rewrite(session, kind, existing, values, seq.take()))
+    return Written("updated", rewrite(session, kind, existing, stamped, seq.take()))
 
 
 def patch(
@@ -237,6 +243,7 @@ def patch(
     *,
     if_match: str | None,
     check: Callable[[Mapping[str, Any]], None] | None = None,
+    stamp: Mapping[str, Any] | None = None,
 ) -> Written:
     """Apply the given columns to a live record; ``check`` sees the merged state first."""
     existing = find_live(session, kind, patient_id, key)
@@ -245,7 +252,8 @@ def patch(
         check({**existing, **changes})
     if same(existing, changes):
         return Written("unchanged", existing)
-    return Written("updated", rewrite(session, kind, existing, changes, seq.take()))
+    stamped = {**changes, **(stamp or {})}
+    return Written("updated", rewrite(session, kind, existing, stamped, seq.take()))
 
 
 def delete(
@@ -280,11 +288,15 @@ def create(
     *,
     client_id: uuid.UUID | None,
     keyed: idempotency.Keyed | None,
+    stamp: Mapping[str, Any] | None = None,
+    guard: Callable[[], None] | None = None,
 ) -> idempotency.Outcome:
     """POST: a new record (201), honouring Idempotency-Key; commits.
 
     With a client-chosen id, a blind retry that finds its own identical record gets it back
-    (200) instead of a 409; any other record under that id is a 409.
+    (200) instead of a 409; any other record under that id is a 409. ``guard`` runs under the
+    patient's lock before anything new is written (a replayed response skips it: the first
+    request passed it).
     """
     seq = ChangeSeq(session, patient_id)
     if keyed is not None:
@@ -292,6 +304,8 @@ def create(
         if replay is not None:
             session.rollback()
             return replay
+    if guard is not None:
+        guard()
     key = client_id or uuid.uuid4()
     existing = find(session, kind, patient_id, key) if client_id else None
     if existing is not None:
@@ -299,7 +313,7 @@ def create(
             raise Conflict(ID_TAKEN)
         outcome = idempotency.Outcome(200, kind.data(existing))
     else:
-        row = insert(session, kind, patient_id, key, values, seq.take())
+        row = insert(session, kind, patient_id, key, {**values, **(stamp or {})}, seq.take())
         if row is None:
             raise Conflict(ID_TAKEN)
         outcome = idempotency.Outcome(201, kind.data(row))

@@ -57,15 +57,24 @@ class World:
     admin: Account
     partner: Partner
     victim_grant_id: str
+    series_id: str = ""
+    session_id: str = ""
     partner_headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 # Real ids of the victim's records, by (route, parameter): a caller must get the same answer
 # for a record that exists as for one that does not. Parameters not listed here get a fresh
 # uuid4 (today's date for dates) and must be refused all the same, so new routes need no entry.
+SERIES_ROUTES = (
+    "/patients/{pid}/series/{sid}",
+    "/patients/{pid}/series/{sid}/sessions",
+    "/patients/{pid}/series/{sid}/sessions/{session_id}",
+)
 RECORDS: dict[tuple[str, str], Callable[[World], str]] = {
     ("/patients/{pid}/grants/{gid}", "gid"): lambda w: w.victim_grant_id,
     ("/admin/clients/{client_id}", "client_id"): lambda w: w.partner.client_id,
+    **{(route, "sid"): (lambda w: w.series_id) for route in SERIES_ROUTES},
+    (SERIES_ROUTES[2], "session_id"): lambda w: w.session_id,
 }
 
 
@@ -109,11 +118,25 @@ def build_world(api: Api, ctx: AppContext) -> World:
         partner=partner,
         victim_grant_id=read_grant["id"],
     )
+    _add_treatment(api, world)
     world.partner_headers = {
         scope: api.partner_token(partner, scope)
         for scope in (PARTNER_SCOPE_FOR_READS, PARTNER_SCOPE_FOR_WRITES)
     }
     return world
+
+
+def _add_treatment(api: Api, world: World) -> None:
+    """A real series with a session of the victim's, for the routes that name them."""
+    base = f"{PREFIX}/patients/me/series"
+    h = world.victim.headers
+    r = api.client.post(base, json={"name": "Ketamine", "modality": "ketamine_iv"}, headers=h)
+    assert r.status_code == 201, r.text
+    world.series_id = r.json()["id"]
+    session = {"started_at": "2026-03-02T09:00:00Z", "duration_minutes": 40, "route": "iv"}
+    r = api.client.post(f"{base}/{world.series_id}/sessions", json=session, headers=h)
+    assert r.status_code == 201, r.text
+    world.session_id = r.json()["id"]
 
 
 def _later() -> str:
@@ -264,7 +287,7 @@ def test_access_matrix_covers_every_id_bearing_route(
     # The matrix is generated, so make sure it did not quietly shrink.
     templates = {t for _, t in routes}
     assert templates >= OWNER_ONLY
-    assert {"/patients/{pid}", "/admin/users", "/admin/clients"} <= templates
+    assert {"/patients/{pid}", "/admin/users", "/admin/clients", *SERIES_ROUTES} <= templates
     assert len(routes) >= 10
     assert run_matrix(client, app, ctx, world) == []
 

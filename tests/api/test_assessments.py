@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from app.services.context import AppContext
-from tests.diary import assessment, assessment_url, new_id
+from tests.diary import assessment, assessment_url, new_id, series_url
+from tests.diary import series as series_body
 from tests.helpers import Api, assert_problem
-from tests.trend_rows import insert_series
 
 
 @pytest.mark.parametrize(
@@ -33,11 +32,11 @@ def test_total_is_computed(
     assert r.json()["taken_at"] == "2026-03-01T19:00:00Z"
 
 
-def test_put_get_delete_and_list(api: Api, client: TestClient, ctx: AppContext) -> None:
+def test_put_get_delete_and_list(api: Api, client: TestClient) -> None:
     alice = api.register()
     h = alice.headers
-    assert alice.patient_id is not None
-    series = str(insert_series(ctx, alice.patient_id))
+    series = new_id()
+    assert client.put(series_url(sid=series), json=series_body(), headers=h).status_code == 201
     a, b, c = new_id(), new_id(), new_id()
     client.put(assessment_url(aid=a), json=assessment(taken_at="2026-02-01T10:00:00Z"), headers=h)
     client.put(
@@ -72,14 +71,18 @@ def test_put_get_delete_and_list(api: Api, client: TestClient, ctx: AppContext) 
     assert_problem(client.put(assessment_url(aid=a), json=assessment(), headers=h), 409)
 
 
-def test_series_id_must_be_a_live_series_of_the_patient(
-    api: Api, client: TestClient, ctx: AppContext
+def test_a_questionnaire_links_only_to_a_live_series_of_the_same_patient(
+    api: Api, client: TestClient
 ) -> None:
     alice, bob = api.register(), api.register()
-    assert bob.patient_id is not None
-    bobs_series = str(insert_series(ctx, bob.patient_id))
-    for series_id in (new_id(), bobs_series):
-        body = assessment(instrument="pgic", items=[2], series_id=series_id)
+    theirs, gone = new_id(), new_id()
+    client.put(series_url(sid=theirs), json=series_body(), headers=bob.headers)
+    client.put(series_url(sid=gone), json=series_body(), headers=alice.headers)
+    client.delete(series_url(sid=gone), headers=alice.headers)
+    for series_id in (new_id(), theirs, gone):
+        body = assessment(series_id=series_id)
         r = client.put(assessment_url(aid=new_id()), json=body, headers=alice.headers)
-        assert assert_problem(r, 422)["errors"][0]["loc"] == ["body", "series_id"]
+        problem = assert_problem(r, 422)
+        assert problem["errors"][0]["loc"] == ["body", "series_id"]
+        assert "bob" not in problem["detail"]
     assert client.get(assessment_url(), headers=alice.headers).json()["items"] == []

@@ -18,6 +18,7 @@ from app.api import (
     changes,
     checkins,
     episodes,
+    exports,
     grants,
     medications,
     ops,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "medications", "description": "Maintenance medications"},
             {"name": "assessments", "description": "Validated questionnaires with totals"},
             {"name": "sync", "description": "The change feed offline clients pull"},
+            {"name": "exports", "description": "CSV and FHIR R4 exports of a patient's record"},
             {"name": "operations", "description": "Liveness and readiness"},
         ],
     )
@@ -86,12 +88,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         medications.router,
         assessments.router,
         changes.router,
+        exports.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 
     def body_limit(path: str) -> int:
         if path.endswith("/batch"):
             return settings.max_batch_body_bytes
+        if path == API_PREFIX + "/me/import":
+            return settings.max_import_body_bytes
         return settings.max_body_bytes
 
     app.add_middleware(RequestGuardMiddleware, limit_for=body_limit)

@@ -120,7 +120,7 @@ def seed_rich_patient(client: TestClient, ctx: AppContext, who: Account) -> Seed
     ok(client.patch(episode_url(eid=seeded.episodes[1]), json={"intensity": 6}, headers=h))
     seeded.deleted_episode = seeded.episodes.pop()
     ok(client.delete(episode_url(eid=seeded.deleted_episode), headers=h))
-    checkins = {
+    checkins: dict[str, dict[str, Any]] = {
         "2026-03-01": {
             "background_pain": 3,
             "bni": "IV",

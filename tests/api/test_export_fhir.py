@@ -80,7 +80,8 @@ def test_rich_patient_bundle_validates_with_the_right_codes(
     (patient,) = of_type(bundle, "Patient")
     assert patient["name"] == [{"text": PATIENT_NAME}]
     assert patient["birthDate"] == "1971"
-    assert "identifier" not in patient and "telecom" not in patient
+    assert "identifier" not in patient
+    assert "telecom" not in patient
     subject = {"reference": f"urn:uuid:{alice.patient_id}"}
     assert f"urn:uuid:{alice.patient_id}" in urls
 
@@ -147,7 +148,8 @@ def test_rich_patient_bundle_validates_with_the_right_codes(
         for o in observations
         if "PGIC" in o["code"].get("text", "") or "CADSS" in o["code"].get("text", "")
     ]
-    assert len(others) == 2 and all("coding" not in o["code"] for o in others)
+    assert len(others) == 2
+    assert all("coding" not in o["code"] for o in others)
 
     administrations = of_type(bundle, "MedicationAdministration")
     assert {a["status"] for a in administrations} <= ADMINISTRATION_STATUS
@@ -182,7 +184,8 @@ def test_an_empty_diary_is_a_patient_and_condition_only(api: Api, client: TestCl
     bundle = fetch(client, bob.patient_id, bob.headers)
     assert [e["resource"]["resourceType"] for e in bundle["entry"]] == ["Patient", "Condition"]
     (condition,) = of_type(bundle, "Condition")
-    assert "bodySite" not in condition and "extension" not in condition
+    assert "bodySite" not in condition
+    assert "extension" not in condition
 
 
 def test_partners_need_reports_read_and_the_export_is_audited(api: Api, client: TestClient) -> None:

@@ -107,6 +107,8 @@ def session_record(row: RowMapping) -> SessionRecord:
 
 
 def _records(table: Any, patient_id: uuid.UUID, *order: Any) -> Select[Any]:
+    """Every record, tombstones included. Ties in the natural order are broken by created_at
+    (an import keeps it) before the id (an import changes it), so the order survives a move."""
     return select(table).where(table.c.patient_id == patient_id).order_by(*order)
 
 
@@ -152,7 +154,13 @@ def _document(
         sections: list[tuple[str, Select[Any], Callable[[RowMapping], BaseModel]]] = [
             (
                 "episodes",
-                _records(_episodes, patient.id, _episodes.c.started_at, _episodes.c.id),
+                _records(
+                    _episodes,
+                    patient.id,
+                    _episodes.c.started_at,
+                    _episodes.c.created_at,
+                    _episodes.c.id,
+                ),
                 episode_record,
             ),
             ("checkins", _records(_checkins, patient.id, _checkins.c.local_date), checkin_record),
@@ -169,7 +177,13 @@ def _document(
             ),
             (
                 "assessments",
-                _records(_assessments, patient.id, _assessments.c.taken_at, _assessments.c.id),
+                _records(
+                    _assessments,
+                    patient.id,
+                    _assessments.c.taken_at,
+                    _assessments.c.created_at,
+                    _assessments.c.id,
+                ),
                 assessment_record,
             ),
             (
@@ -179,7 +193,13 @@ def _document(
             ),
             (
                 "sessions",
-                _records(_sessions, patient.id, _sessions.c.started_at, _sessions.c.id),
+                _records(
+                    _sessions,
+                    patient.id,
+                    _sessions.c.started_at,
+                    _sessions.c.created_at,
+                    _sessions.c.id,
+                ),
                 session_record,
             ),
         ]

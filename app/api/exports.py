@@ -14,8 +14,6 @@ from app.services import audit, data_export, data_import, erasure
 from app.services.export_csv import episodes_csv
 from app.services.export_fhir import FHIR_JSON, fhir_bundle
 
-# TODO(rate-limit): exports are the expensive reads; app/security/rate_limit.py's rate_limit(...)
-# is to guard the four export routes below (CSV, FHIR, /me/export) where they are declared.
 router = APIRouter(tags=["exports"])
 
 

@@ -156,4 +156,8 @@ def test_partners_and_bad_bodies(api: Api, client: TestClient) -> None:
         client.request("DELETE", ME, json={"password": "x", "also": 1}, headers=alice.headers), 422
     )
     assert_problem(client.request("DELETE", ME, json={"password": alice.password}), 401)
+    huge = {"password": "x" * (2 * 1024 * 1024)}
+    assert_problem(client.request("DELETE", ME, json=huge, headers=alice.headers), 413)
+    form = {**alice.headers, "Content-Type": "text/plain"}
+    assert_problem(client.request("DELETE", ME, content=b"password", headers=form), 415)
     assert client.get(ME, headers=alice.headers).status_code == 200

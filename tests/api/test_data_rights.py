@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.schemas.exports import ImportDocument
 from app.services.context import AppContext
 from tests.diary import episode, episode_url, new_id
 from tests.exports_seed import PATIENT_NAME, seed_rich_patient
@@ -266,3 +267,11 @@ def test_clinicians_get_their_account_and_grants_partners_have_nothing(
     partner = api.partner()
     assert_problem(client.get(EXPORT, headers=partner.headers), 403)
     assert_problem(client.get(EXPORT), 401)
+
+
+def test_the_documented_example_imports(api: Api, client: TestClient) -> None:
+    example = ImportDocument.model_json_schema()["examples"][0]
+    alice = api.register()
+    r = client.post(IMPORT, json=example, headers=alice.headers)
+    assert r.status_code == 200, r.text
+    assert (r.json()["episodes"], r.json()["checkins"]) == (1, 1)

@@ -17,6 +17,7 @@ from app.api import (
     changes,
     checkins,
     episodes,
+    exports,
     grants,
     medications,
     ops,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "description": "Treatment series (e.g. ketamine infusions) and their sessions",
             },
             {"name": "sync", "description": "The change feed offline clients pull"},
+            {"name": "exports", "description": "CSV and FHIR R4 exports of a patient's record"},
             {"name": "operations", "description": "Liveness, readiness and metrics"},
         ],
     )
@@ -101,12 +103,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assessments.router,
         treatments.router,
         changes.router,
+        exports.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 
     def body_limit(path: str) -> int:
         if path.endswith("/batch"):
             return settings.max_batch_body_bytes
+        if path == API_PREFIX + "/me/import":
+            return settings.max_import_body_bytes
         return settings.max_body_bytes
 
     app.add_middleware(RequestGuardMiddleware, limit_for=body_limit)

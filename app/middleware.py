@@ -15,7 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.errors import PROBLEM_BASE, PROBLEM_JSON
 from app.security.headers import API_CSP, DOCS_PATHS
 
-BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH"})
+# DELETE too: DELETE /me carries a body ({password}), which must be capped like any other.
+BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH", b"DELETE"})
 FORM_PATHS = ("/api/v1/auth/token", "/api/v1/auth/revoke")
 
 

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=8)
     max_body_bytes: int = 1024 * 1024
     max_batch_body_bytes: int = 8 * 1024 * 1024
+    # POST /me/import takes a whole diary (about 2 MB per heavy year without the access log).
+    max_import_body_bytes: int = 32 * 1024 * 1024
     db_pool_size: int = Field(default=5, ge=1)
     # PostgreSQL: give up connecting after this long (a black-holed host must not hang requests;
     # the client gets a 503 with Retry-After instead).

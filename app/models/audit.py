@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
 
-ACTIONS = ("read", "create", "update", "delete", "export")
+# "erase": the pseudonymous last entry of a patient who deleted their account (DELETE /me).
+ACTIONS = ("read", "create", "update", "delete", "export", "erase")
 OUTCOMES = ("success", "denied", "failed")
 GENESIS_HASH = "0" * 64
 

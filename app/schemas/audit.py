@@ -13,7 +13,7 @@ class AccessLogEntryOut(Schema):
     actor_id: uuid.UUID
     actor_role: Literal["patient", "clinician", "admin", "partner"]
     actor_name: str
-    action: Literal["read", "create", "update", "delete", "export"]
+    action: Literal["read", "create", "update", "delete", "export", "erase"]
     resource: str
     resource_id: str | None = None
     outcome: Literal["success", "denied", "failed"]

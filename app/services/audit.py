@@ -26,7 +26,7 @@ from app.services.actors import Actor
 
 log = logging.getLogger("paindiary.audit")
 
-Action = Literal["read", "create", "update", "delete", "export"]
+Action = Literal["read", "create", "update", "delete", "export", "erase"]
 Outcome = Literal["success", "denied", "failed"]
 
 PENDING = "paindiary.audit.pending"

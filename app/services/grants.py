@@ -125,6 +125,14 @@ def list_grants(
     return Page[GrantOut](items=[_out(r, now) for r in rows[:limit]], next_cursor=next_cursor)
 
 
+def grant_history(session: Session, patient_id: uuid.UUID) -> list[GrantOut]:
+    """Every grant the patient gave, oldest first (for the patient's data export)."""
+    query = _select().where(Grant.patient_id == patient_id)
+    rows = session.execute(query.order_by(Grant.created_at, Grant.id)).all()
+    now = utcnow()
+    return [_out(row, now) for row in rows]
+
+
 def revoke_grant(session: Session, patient: Patient, grant_id: uuid.UUID) -> None:
     """Takes effect on the grantee's next request. Revoking twice is fine (204 again)."""
     exists = session.scalar(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
@@ -10,7 +11,9 @@ from fastapi.responses import StreamingResponse
 from app.api.responses import problems
 from app.deps import ContextDep, CurrentActor, ReportablePatient, RequestInfoDep, SessionDep
 from app.schemas.exports import EraseIn, ExportDocument, ImportDocument, ImportResult
+from app.security.rate_limit import export_key, rate_limit
 from app.services import audit, data_export, data_import, erasure
+from app.services.context import AppContext
 from app.services.export_csv import episodes_csv
 from app.services.export_fhir import FHIR_JSON, fhir_bundle
 
@@ -23,6 +26,20 @@ def _attachment(name: str) -> dict[str, str]:
 
 def _today() -> str:
     return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+def _count_export(ctx: AppContext, owner: uuid.UUID) -> None:
+    """Exports are heavy and carry the whole record: at most ``export_max_per_patient`` per
+    window, whoever asks (429 with Retry-After beyond). Counted in a short transaction of its
+    own, committed before anything streams."""
+    with ctx.db.session(write=True) as session:
+        rate_limit(
+            session,
+            export_key(owner),
+            limit=ctx.settings.export_max_per_patient,
+            window=ctx.settings.export_window_seconds,
+        )
+        session.commit()
 
 
 @router.get(
@@ -43,10 +60,11 @@ def _today() -> str:
             "description": "The CSV file",
             "content": {"text/csv": {"schema": {"type": "string"}}},
         },
-        **problems(401, 403, 404),
+        **problems(401, 403, 404, 429),
     },
 )
 def export_episodes_csv(patient: ReportablePatient, ctx: ContextDep) -> StreamingResponse:
+    _count_export(ctx, patient.id)
     return StreamingResponse(
         episodes_csv(ctx.db, patient.id, patient.timezone),
         media_type="text/csv; charset=utf-8; header=present",
@@ -73,10 +91,11 @@ def export_episodes_csv(patient: ReportablePatient, ctx: ContextDep) -> Streamin
             "description": "A FHIR R4 Bundle of type collection",
             "content": {FHIR_JSON: {"schema": {"type": "object"}}},
         },
-        **problems(401, 403, 404),
+        **problems(401, 403, 404, 429),
     },
 )
 def export_fhir(patient: ReportablePatient, ctx: ContextDep) -> StreamingResponse:
+    _count_export(ctx, patient.id)
     return StreamingResponse(fhir_bundle(ctx.db, patient.id), media_type=FHIR_JSON)
 
 
@@ -93,11 +112,12 @@ def export_fhir(patient: ReportablePatient, ctx: ContextDep) -> StreamingRespons
     ),
     tags=["me"],
     response_model=ExportDocument,
-    responses=problems(401, 403),
+    responses=problems(401, 403, 429),
 )
 def export_my_data(
     actor: CurrentActor, session: SessionDep, ctx: ContextDep, info: RequestInfoDep
 ) -> Response:
+    _count_export(ctx, actor.patient_id or actor.id)
     body = data_export.export_me(ctx.db, session, actor)
     session.commit()  # end the read: the document is read from a snapshot of its own
     if actor.patient_id is not None:

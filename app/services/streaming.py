@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 
-# TODO(rate-limit): security/rate_limit.py's rate_limit(...) goes on the routes in api/exports.py
 BATCH_ROWS = 1000
 CHUNK_BYTES = 64 * 1024
 

@@ -129,3 +129,22 @@ def test_who_may_export(api: Api, client: TestClient) -> None:
     assert_problem(client.get(URL.format(pid=alice.patient_id)), 401)
     api.grant(alice, to=clinician)
     assert read_csv(client, alice.patient_id, clinician.headers) == []
+
+
+def test_exports_are_rate_limited_per_patient(api: Api, client: TestClient) -> None:
+    alice = api.register()
+    limit = 10  # settings.export_max_per_patient
+    urls = [
+        f"/api/v1/patients/{alice.patient_id}/export/episodes.csv",
+        f"/api/v1/patients/{alice.patient_id}/export/fhir",
+        "/api/v1/me/export",
+    ]
+    for n in range(limit):
+        assert client.get(urls[n % 3], headers=alice.headers).status_code == 200
+    for url in urls:
+        r = client.get(url, headers=alice.headers)
+        assert_problem(r, 429)
+        assert int(r.headers["retry-after"]) > 0
+    # Another patient is not affected.
+    bob = api.register()
+    assert client.get("/api/v1/me/export", headers=bob.headers).status_code == 200

@@ -17,11 +17,13 @@ from app.api import (
     auth,
     changes,
     checkins,
+    cohort,
     episodes,
     grants,
     medications,
     ops,
     patients,
+    trends,
 )
 from app.errors import install_error_handlers
 from app.middleware import RequestGuardMiddleware, ResponseHeadersMiddleware
@@ -68,6 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "medications", "description": "Maintenance medications"},
             {"name": "assessments", "description": "Validated questionnaires with totals"},
             {"name": "sync", "description": "The change feed offline clients pull"},
+            {
+                "name": "trends",
+                "description": "Before/after trends of treatment series, reports, cohort outcomes",
+            },
             {"name": "operations", "description": "Liveness and readiness"},
         ],
     )
@@ -86,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         medications.router,
         assessments.router,
         changes.router,
+        trends.router,
+        cohort.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

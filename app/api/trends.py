@@ -91,8 +91,9 @@ def get_series_report(
     "/patients/{pid}/timeseries",
     operation_id="getTimeseries",
     summary="Attacks and intensity per local day or ISO week, for charts",
-    description="Both dates inclusive, at most 731 days apart; weeks run Monday to Sunday, the "
-    "first and last cut to the range. Days without diary data are unobserved, never zero.",
+    description="Both dates inclusive, at most 731 days apart, from 1900-01-01 to a year "
+    "ahead; weeks run Monday to Sunday, the first and last cut to the range. Days without "
+    "diary data are unobserved, never zero.",
     responses=problems(401, 403, 404, 422),
 )
 def get_timeseries(

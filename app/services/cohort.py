@@ -26,6 +26,7 @@ from app.schemas.trends import CohortOut, CohortRowOut, CohortSummaryOut
 from app.services import audit, clock
 from app.services.access import visible_patients
 from app.services.actors import Actor
+from app.services.trends import not_before_earliest
 from app.trends import NoCompletedSession
 from app.trends import load as loader
 from app.trends.outcome import series_outcome
@@ -122,8 +123,10 @@ def series_outcomes(
     as_of: dt.date | None,
 ) -> CohortOut:
     check_caller(actor)
-    if as_of is not None and as_of > utcnow().date() + AS_OF_MAX_AHEAD_OF_UTC:
-        raise ValidationFailed(["query", "as_of"], "must not be in the future")
+    if as_of is not None:
+        not_before_earliest(as_of, "as_of")
+        if as_of > utcnow().date() + AS_OF_MAX_AHEAD_OF_UTC:
+            raise ValidationFailed(["query", "as_of"], "must not be in the future")
     rows: list[CohortRowOut] = []
     read: list[uuid.UUID] = []
     for patients in _visible(session, actor):

@@ -30,6 +30,10 @@ from app.trends import load as loader
 # A client whose own calendar is a day ahead of the patient's may ask for "its" today.
 AS_OF_MAX_AHEAD = dt.timedelta(days=1)
 MAX_TIMESERIES_DAYS = 731
+# A chart axis may run into the coming year; nothing else exists in the future.
+TIMESERIES_MAX_AHEAD = dt.timedelta(days=366)
+# No diary predates this; it also keeps every local-day computation far from date.min.
+EARLIEST_DAY = dt.date(1900, 1, 1)
 NO_SERIES = "No such treatment series."
 
 
@@ -38,11 +42,17 @@ def resolve_as_of(patient: Patient, as_of: dt.date | None) -> dt.date:
     today = clock.local_today(patient.timezone)
     if as_of is None:
         return today
+    not_before_earliest(as_of, "as_of")
     if as_of > today + AS_OF_MAX_AHEAD:
         raise ValidationFailed(
             ["query", "as_of"], "must not be after tomorrow in the patient's time zone"
         )
     return as_of
+
+
+def not_before_earliest(day: dt.date, name: str) -> None:
+    if day < EARLIEST_DAY:
+        raise ValidationFailed(["query", name], f"must not be before {EARLIEST_DAY.isoformat()}")
 
 
 def _load(
@@ -146,6 +156,9 @@ def patient_timeseries(
     bucket: Literal["day", "week"],
 ) -> TimeseriesOut:
     """Day or ISO-week buckets of ``[from_day, to_day]``; the span is capped (a bounded read)."""
+    not_before_earliest(from_day, "from")
+    if to_day > clock.local_today(patient.timezone) + TIMESERIES_MAX_AHEAD:
+        raise ValidationFailed(["query", "to"], "must not be more than a year ahead")
     if to_day < from_day:
         raise ValidationFailed(["query", "to"], "must not be before from")
     if (to_day - from_day).days + 1 > MAX_TIMESERIES_DAYS:

@@ -7,8 +7,10 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from app.services import cohort
 from app.services.context import AppContext
 from tests.helpers import Account, Api, assert_problem
 from tests.trend_data import API, add_series, add_session
@@ -184,6 +186,19 @@ def test_modality_filter_and_who_may_ask(api: Api, client: TestClient, ctx: AppC
         client.get(COHORT, params={"as_of": far}, headers=world["doctor"].headers), 422
     )
     assert body["errors"][0]["loc"] == ["query", "as_of"]
+    ancient = {"as_of": "1800-01-01"}
+    assert_problem(client.get(COHORT, params=ancient, headers=world["doctor"].headers), 422)
+
+
+def test_patients_are_read_page_by_page(
+    api: Api, client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build(api, client, ctx)
+    whole = client.get(COHORT, params=AS_OF, headers=world["doctor"].headers).json()
+    monkeypatch.setattr(cohort, "PAGE", 1)
+    paged = client.get(COHORT, params=AS_OF, headers=world["doctor"].headers).json()
+    assert paged == whole
+    assert paged["summary"]["n"] == 3
 
 
 def test_an_empty_cohort(api: Api, client: TestClient) -> None:

@@ -345,6 +345,8 @@ def test_as_of_default_and_limits(api: Api, client: TestClient, ctx: AppContext)
     body = assert_problem(client.get(url, params={"as_of": later}, headers=headers), 422)
     assert body["errors"][0]["loc"] == ["query", "as_of"]
     assert_problem(client.get(url, params={"as_of": "2026-13-01"}, headers=headers), 422)
+    early = assert_problem(client.get(url, params={"as_of": "0001-01-01"}, headers=headers), 422)
+    assert early["errors"][0]["loc"] == ["query", "as_of"]
 
 
 @pytest.mark.parametrize("scope", ["diary:read", "diary:read diary:write"])

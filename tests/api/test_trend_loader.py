@@ -224,3 +224,31 @@ def test_chart_and_report_share_the_loader(api: Api, client: TestClient, ctx: Ap
         )
     assert r.status_code == 200
     assert len([s for s, _ in seen if "FROM episodes" in s]) == 1
+
+
+def test_an_hour_read_before_a_dst_midnight_is_not_counted(
+    api: Api, client: TestClient, ctx: AppContext
+) -> None:
+    """In Santiago DST starts at midnight (2026-09-06 00:00 -> 01:00): the UTC bounds of the
+    baseline's first day start an hour early, at 23:00 on 09-05; that hour stays outside."""
+    patient = api.register(timezone="America/Santiago")
+    assert patient.patient_id is not None
+    upload(
+        client,
+        patient,
+        [
+            episode("2026-09-05T23:30:00-04:00", 9),  # 03:30 UTC on 09-06, local 09-05
+            episode("2026-09-06T01:30:00-03:00", 2),  # the first minutes of 09-06
+        ],
+    )
+    sid = add_series(ctx, patient.patient_id, baseline_days=7, follow_up_days=28)
+    add_session(ctx, patient.patient_id, sid, "2026-09-13T10:00:00-03:00")
+    with statements(ctx) as seen:
+        baseline = get_trend(client, Scenario(patient, sid), "2026-09-20")["windows"][0]
+    assert (baseline["start"], baseline["observed_days"], baseline["attacks"]) == (
+        "2026-09-06",
+        1,
+        2,
+    )
+    statement, parameters = next((s, p) for s, p in seen if "FROM episodes" in s)
+    assert rows_read(ctx, statement, parameters) == 2  # read, then left out by its local day

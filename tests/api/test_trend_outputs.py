@@ -152,6 +152,8 @@ def test_week_buckets_run_monday_to_sunday(api: Api, client: TestClient, ctx: Ap
         ({"from": "2024-01-01", "to": "2026-01-01"}, ["query", "to"]),  # 732 days
         ({"from": "2026-03-25", "to": "2026-03-31", "bucket": "month"}, ["query", "bucket"]),
         ({"from": "yesterday", "to": "2026-03-31"}, ["query", "from"]),
+        ({"from": "0001-01-01", "to": "0001-01-31"}, ["query", "from"]),
+        ({"from": "9999-12-01", "to": "9999-12-31"}, ["query", "to"]),
     ],
 )
 def test_timeseries_validation(

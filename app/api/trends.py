@@ -28,7 +28,9 @@ TREND_PROBLEMS = problems(401, 403, 404, 409, 422)
 
 
 def _media(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
-    return {200: {"description": description, "content": {media_type: {}}}}
+    return {
+        200: {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}
+    }
 
 
 @router.get(

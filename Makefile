@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate test lint fmt typecheck pytest audit bench clean
+.PHONY: help install run serve migrate demo test lint fmt typecheck pytest audit bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ run: migrate ## install, migrate and serve on http://127.0.0.1:8000 (docs at /do
 	$(BIN)/paindiary serve --host $(HOST) --port $(PORT)
 
 serve: run
+
+demo: $(STAMP) ## migrate and seed a demo patient, clinician and ketamine series; prints logins
+	$(BIN)/paindiary seed-demo
 
 lint: $(STAMP) ## ruff check and ruff format --check
 	$(BIN)/ruff check .

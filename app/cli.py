@@ -1,4 +1,5 @@
-"""The ``paindiary`` command: serve, migrate, create-user, audit verify, purge-tombstones."""
+"""The ``paindiary`` command: serve, migrate, create-user, audit verify, purge-tombstones,
+seed-demo."""
 
 from __future__ import annotations
 
@@ -131,6 +132,25 @@ def _purge_tombstones(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed_demo(_args: argparse.Namespace) -> int:
+    from app.dbmigrate import upgrade
+    from app.services.context import AppContext
+    from app.services.demo import instructions, seed_demo
+
+    settings = get_settings()
+    if settings.env == "production":
+        print("error: seed-demo adds demo accounts; it does not run in production", file=sys.stderr)
+        return 2
+    upgrade(settings.database_url)  # a fresh database works straight away
+    ctx = AppContext.build(settings)
+    try:
+        demo = seed_demo(ctx)
+    finally:
+        ctx.db.dispose()
+    print(instructions(demo))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paindiary", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -168,6 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--days", type=int, default=180, help="tombstone age (at least 180)")
     purge.add_argument("--key-days", type=int, default=30, help="key age (at least 30)")
     purge.set_defaults(func=_purge_tombstones)
+
+    demo = sub.add_parser(
+        "seed-demo",
+        help="migrate, then create a demo patient with six months of diary, a ketamine series "
+        "and a granted clinician; prints their (random) passwords and the report URL",
+    )
+    demo.set_defaults(func=_seed_demo)
     return parser
 
 

@@ -16,6 +16,7 @@ from app.api import (
     auth,
     changes,
     checkins,
+    cohort,
     episodes,
     exports,
     grants,
@@ -23,6 +24,7 @@ from app.api import (
     ops,
     patients,
     treatments,
+    trends,
 )
 from app.api.openapi import install_openapi
 from app.errors import install_error_handlers
@@ -83,6 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
             {"name": "sync", "description": "The change feed offline clients pull"},
             {"name": "exports", "description": "CSV and FHIR R4 exports of a patient's record"},
+            {
+                "name": "trends",
+                "description": "Before/after trends of treatment series, reports, cohort outcomes",
+            },
             {"name": "operations", "description": "Liveness, readiness and metrics"},
         ],
     )
@@ -104,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         treatments.router,
         changes.router,
         exports.router,
+        trends.router,
+        cohort.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

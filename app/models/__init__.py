@@ -2,7 +2,7 @@
 
 from app.models.accounts import AuthSession, RefreshToken, User
 from app.models.audit import AuditEntry
-from app.models.diary import Assessment, Checkin, Episode, Medication
+from app.models.diary import Assessment, Checkin, Episode, Medication, MedicationDose
 from app.models.grants import Grant, PartnerClient
 from app.models.idempotency import IdempotencyKey
 from app.models.patients import Patient
@@ -18,6 +18,7 @@ __all__ = [
     "Grant",
     "IdempotencyKey",
     "Medication",
+    "MedicationDose",
     "PartnerClient",
     "Patient",
     "RateLimit",

@@ -213,3 +213,37 @@ class Assessment(SyncedRecord, Base):
     series_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("treatment_series.id", ondelete="SET NULL"), default=None
     )
+
+
+class MedicationDose(Base):
+    """A medication's dose history: from ``effective_on`` on it was taken at this dose.
+
+    ``medications.dose_mg_per_day`` is changed in place (PATCH/PUT), which would lose the old
+    dose; the medications service writes an entry here whenever a dose changes, so the trends
+    can report the change (services/medication_doses.py). Not a synced record: the change feed
+    carries the medication itself. Entries go with their medication (cascade).
+    """
+
+    __tablename__ = "medication_doses"
+    __table_args__ = (
+        CheckConstraint(
+            f"dose_mg_per_day > 0 AND dose_mg_per_day <= {MAX_DOSE_MG_PER_DAY}", name="dose"
+        ),
+        # The trend loader reads the history of a patient's medications.
+        Index(
+            "ix_medication_doses_patient_medication", "patient_id", "medication_id", "effective_on"
+        ),
+        # The cascade from a purged medication finds its entries without a scan.
+        Index("ix_medication_doses_medication_id", "medication_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("patients.id", ondelete="CASCADE")
+    )
+    medication_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("medications.id", ondelete="CASCADE")
+    )
+    effective_on: Mapped[date] = mapped_column(Date)
+    dose_mg_per_day: Mapped[float] = mapped_column(Float)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,4 +1,8 @@
-"""Maintenance medications (carbamazepine, gabapentin, …): full CRUD with client ids."""
+"""Maintenance medications (carbamazepine, gabapentin, …): full CRUD with client ids.
+
+PUT and PATCH keep the dose history the trends need (``medication_doses``): they read the row
+before the change under the patient lock and record a changed dose in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from app.errors import ValidationFailed
 from app.models import Medication, Patient
 from app.schemas.common import Page
 from app.schemas.diary import MedicationIn, MedicationOut, MedicationPatch
-from app.services import clock, idempotency, listing, records
+from app.services import clock, idempotency, listing, medication_doses, records
 from app.services.records import RecordKind, Written
 from app.services.sql import table_of
 
@@ -81,15 +85,22 @@ def put_medication(
 ) -> Written:
     if data.id is not None and data.id != medication_id:
         raise ValidationFailed(["body", "id"], "must equal the id in the path")
-    return records.put_record(
+    values = _values(data, patient.timezone)
+    seq = records.ChangeSeq(session, patient.id)
+    before = records.find(session, MEDICATIONS, patient.id, medication_id)  # dose history
+    result = records.put(
         session,
         MEDICATIONS,
         patient.id,
         medication_id,
-        _values(data, patient.timezone),
+        values,
+        seq,
         if_match=if_match,
         if_none_match=if_none_match,
     )
+    medication_doses.record_dose_change(session, patient, before, result)
+    records.finish(session, result)
+    return result
 
 
 def patch_medication(
@@ -102,15 +113,21 @@ def patch_medication(
 ) -> Written:
     changes = data.model_dump(exclude_unset=True)
     timezone = patient.timezone
-    return records.patch_record(
+    seq = records.ChangeSeq(session, patient.id)
+    before = records.find(session, MEDICATIONS, patient.id, medication_id)  # dose history
+    result = records.patch(
         session,
         MEDICATIONS,
         patient.id,
         medication_id,
         changes,
+        seq,
         if_match=if_match,
         check=lambda merged: _check_dates(merged, timezone, changes),
     )
+    medication_doses.record_dose_change(session, patient, before, result)
+    records.finish(session, result)
+    return result
 
 
 def get_medication(session: Session, patient: Patient, medication_id: uuid.UUID) -> MedicationOut:

@@ -11,10 +11,13 @@ What the loader must pass:
 - ``sessions``: every live session of the series, completed or not.
 - ``assessments``: the patient's live assessments up to ``as_of`` (at least, per instrument, the
   last one before the first completed session, and all from that day on: only those are used).
-- ``medications``: the patient's live medication rows. The API keeps no dose history on a
-  medication, so a dose change is read from the rows themselves: a row of a medication that stops
-  on day s and a row of the same name (case-insensitive) that starts on day s or s + 1 with
-  another dose is one dose change (see ``medications.py``).
+- ``medications``: the patient's live medication rows (at least those taken on a day of the
+  window range). A medication row holds its current dose only.
+- ``medication_doses``: the dose history of those rows (the ``medication_doses`` table, written
+  whenever a dose is changed in place). A row without history has had its dose since its start.
+  Clients may also record a dose change as a stop and a new row of the same name (case-
+  insensitive) starting on the stop day or the day after; both readings are understood (see
+  ``medications.py``).
 """
 
 from __future__ import annotations
@@ -82,13 +85,26 @@ class AssessmentRow:
 
 @dataclass(frozen=True)
 class MedicationRow:
-    """One maintenance medication row (a dose change is a new row, see the module docstring)."""
+    """One maintenance medication row with its current dose (history: ``MedicationDoseRow``)."""
 
     id: UUID
     name: str
     dose_mg_per_day: float
     started_on: date
     stopped_on: date | None = None
+
+
+@dataclass(frozen=True)
+class MedicationDoseRow:
+    """From ``effective_on`` on, medication ``medication_id`` was taken at this dose.
+
+    ``recorded_at`` orders entries of one day: the last one recorded is that day's dose.
+    """
+
+    medication_id: UUID
+    effective_on: date
+    dose_mg_per_day: float
+    recorded_at: datetime
 
 
 @dataclass(frozen=True)
@@ -103,3 +119,4 @@ class TrendInputs:
     checkins: tuple[CheckinRow, ...] = ()
     assessments: tuple[AssessmentRow, ...] = ()
     medications: tuple[MedicationRow, ...] = ()
+    medication_doses: tuple[MedicationDoseRow, ...] = ()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
@@ -15,14 +15,14 @@ from app.trends.assessments import (
 )
 from app.trends.inputs import TrendInputs
 from app.trends.medications import MedicationChange, medication_changes
-from app.trends.metrics import DiaryIndex, RangeSummary, WindowMetrics, summarise, window_metrics
+from app.trends.metrics import DiaryIndex, WindowMetrics, summarise, window_metrics
+from app.trends.outcome import FIRST_FOLLOW_UP, follow_up_responder
 from app.trends.relief import relief_duration
 from app.trends.sessions import AcuteResponse, acute_response, adverse_effects
-from app.trends.stats import Comparison, bootstrap_ci, bootstrap_seed, compare, is_responder
-from app.trends.windows import BASELINE, Window, clip_windows, series_windows, session_span
+from app.trends.stats import Comparison, bootstrap_ci, bootstrap_seed, compare
+from app.trends.windows import BASELINE, clip_windows, series_windows, session_span
 
 MIN_BASELINE_OBSERVED_DAYS = 7
-FIRST_FOLLOW_UP = "follow_up_1"
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def compute_trend(inputs: TrendInputs) -> TrendResult:
     )
     last_follow_up_day = min(as_of, end + timedelta(days=series.follow_up_days))
     relief = relief_duration(index, baseline.attacks_per_day, end, last_follow_up_day)
-    changes = medication_changes(inputs.medications, windows)
+    changes = medication_changes(inputs.medications, windows, inputs.medication_doses)
     incomplete = len(sessions) - len(completed)
 
     return TrendResult(
@@ -97,7 +97,7 @@ def compute_trend(inputs: TrendInputs) -> TrendResult:
         sessions_count=len(completed),
         windows=metrics,
         comparisons=comparisons,
-        responder=_responder(all_windows, as_of, baseline, summaries),
+        responder=follow_up_responder(all_windows, as_of, baseline, summaries.get(FIRST_FOLLOW_UP)),
         relief_duration_days=relief.duration_days,
         relief_ongoing=relief.ongoing,
         acute_response=acute_response(completed),
@@ -107,19 +107,6 @@ def compute_trend(inputs: TrendInputs) -> TrendResult:
         medication_changes=changes,
         warnings=trend_warnings(metrics, changes, incomplete),
     )
-
-
-def _responder(
-    all_windows: Sequence[Window],
-    as_of: date,
-    baseline: RangeSummary,
-    summaries: Mapping[str, RangeSummary],
-) -> bool | None:
-    """>= 50 % fewer attacks per day in follow_up_1; ``None`` until all its days have passed."""
-    follow_up = next(window for window in all_windows if window.name == FIRST_FOLLOW_UP)
-    if as_of < follow_up.end:
-        return None
-    return is_responder(baseline.attacks_per_day, summaries[FIRST_FOLLOW_UP].attacks_per_day)
 
 
 def trend_warnings(

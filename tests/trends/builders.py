@@ -10,6 +10,7 @@ from app.trends import (
     AssessmentRow,
     CheckinRow,
     EpisodeRow,
+    MedicationDoseRow,
     MedicationRow,
     SeriesInfo,
     SessionRow,
@@ -75,6 +76,12 @@ def medication(
     )
 
 
+def dose(number: int, offset: int, mg: float, order: int = 0) -> MedicationDoseRow:
+    """History entry of medication ``number``: ``mg`` from day ``offset``; ``order`` sorts a day."""
+    recorded = datetime.combine(day(offset), time(12), UTC) + timedelta(minutes=order)
+    return MedicationDoseRow(UUID(int=number), day(offset), mg, recorded)
+
+
 def daily(offsets: Iterable[int], attacks: int = 1, intensity: int = 5) -> list[EpisodeRow]:
     """One episode of ``attacks`` attacks on each day offset."""
     return [episode(offset, attacks, intensity) for offset in offsets]
@@ -87,6 +94,7 @@ def trend_inputs(
     checkins: Iterable[CheckinRow] = (),
     assessments: Iterable[AssessmentRow] = (),
     medications: Iterable[MedicationRow] = (),
+    doses: Iterable[MedicationDoseRow] = (),
     baseline_days: int = 28,
     follow_up_days: int = 84,
 ) -> TrendInputs:
@@ -99,4 +107,5 @@ def trend_inputs(
         checkins=tuple(checkins),
         assessments=tuple(assessments),
         medications=tuple(medications),
+        medication_doses=tuple(doses),
     )

@@ -26,6 +26,7 @@ from tests.trends.builders import (
     assessment,
     daily,
     day,
+    dose,
     episode,
     medication,
     no_attacks,
@@ -276,3 +277,22 @@ def test_result_serialises_to_strict_json() -> None:
 def _encode(value: object) -> str:
     assert isinstance(value, date | UUID), value
     return str(value)
+
+
+def test_a_dose_changed_in_place_warns() -> None:
+    """The in-place history reaches the report: a change and the confounding warning."""
+    inputs = trend_inputs(
+        40,
+        sessions=SESSIONS,
+        episodes=EPISODES,
+        medications=(medication(1, "carbamazepine", 800, started=-200),),
+        doses=(dose(1, -200, 600), dose(1, 10, 800)),
+        baseline_days=7,
+        follow_up_days=56,
+    )
+    result = compute_trend(inputs)
+    assert [(c.kind, c.date, c.dose_mg_per_day, c.previous_dose_mg_per_day)
+            for c in result.medication_changes] == [("dose_change", day(10), 800, 600)]  # fmt: skip
+    assert "medication_changed_during_series" in [w.code for w in result.warnings]
+    steady = compute_trend(dataclasses.replace(inputs, medication_doses=(dose(1, -200, 800),)))
+    assert steady.medication_changes == ()

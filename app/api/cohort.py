@@ -1,0 +1,55 @@
+"""Outcomes of every treatment series of the patients a clinician may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+
+from app.api.responses import problems
+from app.deps import ContextDep, CurrentActor, RequestInfoDep, SessionDep
+from app.schemas.trends import CohortOut
+from app.services import cohort
+
+router = APIRouter(tags=["trends"])
+
+CSV = "text/csv"
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {CSV: {"schema": {"type": "string"}}}}
+}
+
+
+@router.get(
+    "/cohort/series-outcomes",
+    operation_id="getCohortOutcomes",
+    summary="One row per series of every patient you may see, with a responder summary",
+    description="For clinicians (and partner clients with `reports:read`); patients get 403. "
+    "Each patient read is on that patient's access log. `Accept: text/csv` returns the rows as "
+    "CSV (the summary is in the JSON only); text cells that a spreadsheet would run as a "
+    "formula start with `'`.",
+    response_model=CohortOut,
+    responses=CSV_RESPONSE | problems(401, 403, 422),
+)
+def get_cohort_outcomes(
+    actor: CurrentActor,
+    session: SessionDep,
+    ctx: ContextDep,
+    info: RequestInfoDep,
+    modality: Annotated[
+        str | None, Query(max_length=32, description="Only series of this modality")
+    ] = None,
+    as_of: Annotated[
+        dt.date | None,
+        Query(description="Outcomes as of this day (default: each patient's local today)"),
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> CohortOut | Response:
+    result = cohort.series_outcomes(session, ctx.db, actor, info, modality=modality, as_of=as_of)
+    if accept and CSV in accept.lower():
+        return Response(
+            cohort.to_csv(result),
+            media_type=f"{CSV}; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="series-outcomes.csv"'},
+        )
+    return result

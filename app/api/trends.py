@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.api.responses import problems
 from app.deps import ReportablePatient, SessionDep
-from app.reports.html import REPORT_CSP
 from app.schemas.trends import TimeseriesOut, TrendOut
+from app.security.headers import report_headers, svg_headers
 from app.services import trends
 
 router = APIRouter(tags=["trends"])
@@ -61,7 +61,7 @@ def get_series_chart(
     return Response(
         svg,
         media_type="image/svg+xml",
-        headers={"Content-Security-Policy": REPORT_CSP, "Cache-Control": "no-store"},
+        headers=svg_headers(),
     )
 
 
@@ -85,7 +85,7 @@ def get_series_report(
     return Response(
         html,
         media_type="text/html; charset=utf-8",
-        headers={"Content-Security-Policy": REPORT_CSP, "Cache-Control": "no-store"},
+        headers=report_headers(),
     )
 
 

@@ -20,12 +20,9 @@ from markupsafe import Markup
 
 from app.reports import formatting
 from app.reports.context import ReportContext, ReportSession
+from app.security.headers import REPORT_CSP  # one policy, defined with the other headers
 from app.trends import Comparison, follow_up_windows
 
-REPORT_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'"
-)
 # The same policy as a <meta> tag for a saved copy of the page; frame-ancestors is not allowed
 # there (browsers ignore it with a warning), the HTTP header carries it.
 META_CSP = REPORT_CSP.removesuffix("; frame-ancestors 'none'")

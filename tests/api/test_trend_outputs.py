@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.reports.html import REPORT_CSP
+from app.security.headers import REPORT_CSP, SVG_CSP
 from app.services.context import AppContext
 from tests.helpers import Api, assert_problem
 from tests.trend_data import API, series_url
@@ -64,7 +64,7 @@ def test_chart_is_an_svg_document(api: Api, client: TestClient, ctx: AppContext)
     )
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "image/svg+xml"
-    assert r.headers["content-security-policy"] == REPORT_CSP
+    assert r.headers["content-security-policy"] == SVG_CSP
     root = ET.fromstring(r.content)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert not any(node.tag.endswith("script") for node in root.iter())

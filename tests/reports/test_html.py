@@ -16,12 +16,12 @@ from markupsafe import escape
 
 from app.reports.html import (
     META_CSP,
-    REPORT_CSP,
     TEMPLATES,
     UnsafeChart,
     inline_chart,
     render_report_html,
 )
+from app.security.headers import REPORT_CSP
 from tests.reports.scenarios import (
     ATTRIBUTE_BREAKOUT,
     HOSTILE,

@@ -27,4 +27,7 @@ def get_access_log(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Page[AccessLogEntryOut]:
+    """The patient only (grantees get 403). Every read, change, export and refusal of their
+    data: when, who (id, role, name), the action, the route and record id, the outcome; never
+    data. Newest first; page with `limit` and `next_cursor`."""
     return access_log(session, patient, limit=limit, cursor=cursor)

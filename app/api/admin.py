@@ -27,6 +27,9 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 def create_user(
     data: AdminUserIn, _admin: AdminActor, session: SessionDep, ctx: ContextDep
 ) -> UserOut:
+    """Admins only (others 403). Creates a `clinician` or `admin` account with the given
+    password and answers 201 with it; an e-mail already registered is a 409. Clinicians see
+    no patient until a patient grants them access by e-mail."""
     return accounts.create_staff_user(session, ctx, data)
 
 
@@ -38,6 +41,9 @@ def create_user(
     responses=problems(401, 403, 422),
 )
 def create_client(data: ClientIn, _admin: AdminActor, session: SessionDep) -> ClientCreatedOut:
+    """Admins only (others 403). Answers 201 with `client_id` and `client_secret`: hand both
+    to the partner now, as only a hash of the secret is kept. The partner's tokens can carry at
+    most the `scopes` registered here, and reach only patients who grant the client access."""
     return clients.register_client(session, data)
 
 
@@ -53,6 +59,8 @@ def list_clients(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Page[ClientOut]:
+    """Admins only (others 403). Every registered client in id order, disabled ones included
+    (`disabled_at`); page with `limit` and the returned `next_cursor`."""
     return clients.list_clients(session, limit=limit, cursor=cursor)
 
 
@@ -64,5 +72,7 @@ def list_clients(
     responses=problems(401, 403, 404, 422),
 )
 def disable_client(client_id: uuid.UUID, _admin: AdminActor, session: SessionDep) -> Response:
+    """Admins only (others 403). 204; the client can no longer get tokens and the ones it
+    holds fail from the next request. Idempotent; its grants stay on record. Unknown id: 404."""
     clients.disable_client(session, client_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

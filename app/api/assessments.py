@@ -26,7 +26,9 @@ ASSESSMENT = "/patients/{pid}/assessments/{assessment_id}"
     operation_id="putAssessment",
     summary="Create (201) or replace (200) a questionnaire result; the total is computed",
     response_model=AssessmentOut,
-    responses=with_etag_docs(s200="Replaced, or unchanged (same version)", s201="Created")
+    responses=with_etag_docs(
+        AssessmentOut, s200="Replaced, or unchanged (same version)", s201="Created"
+    )
     | problems(401, 403, 404, 409, 412, 422),
 )
 def put_assessment(
@@ -38,6 +40,11 @@ def put_assessment(
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> AssessmentOut:
+    """Create (201) or replace (200) a questionnaire result (PHQ-9, GAD-7, Penn-FPS-R, PGIC,
+    CADSS-6) under a client-chosen id; the server checks the item count and ranges of the
+    instrument (422) and computes the total. Optionally linked to a treatment series.
+    `If-None-Match: *` / `If-Match` as for episodes (412). The patient, and grantees with write
+    access (partners need `diary:write`); read-only grantees get 403."""
     result = assessments.put_assessment(
         session, patient, assessment_id, data, if_match=if_match, if_none_match=if_none_match
     )
@@ -48,7 +55,7 @@ def put_assessment(
     "/patients/{pid}/assessments",
     operation_id="listAssessments",
     summary="Questionnaire results, newest first",
-    responses=problems(401, 404, 422),
+    responses=problems(401, 403, 404, 422),
 )
 def list_assessments(
     patient: ReadablePatient,
@@ -63,6 +70,8 @@ def list_assessments(
     limit: Limit = 50,
     cursor: str | None = None,
 ) -> Page[AssessmentOut]:
+    """Newest first; filter by `instrument` and `from`/`to` (on `taken_at`); page with `limit` and
+    `next_cursor`. The patient and their grantees (partners need `diary:read`, else 403)."""
     return assessments.list_assessments(
         session,
         patient,
@@ -78,11 +87,13 @@ def list_assessments(
     ASSESSMENT,
     operation_id="getAssessment",
     summary="One questionnaire result",
-    responses=with_etag_docs(s200="The assessment") | problems(401, 404, 422),
+    responses=with_etag_docs(s200="The assessment") | problems(401, 403, 404, 422),
 )
 def get_assessment(
     assessment_id: uuid.UUID, patient: ReadablePatient, session: SessionDep, response: Response
 ) -> AssessmentOut:
+    """The result with its total and its version as `ETag`; unknown or deleted: 404. The patient
+    and their grantees (partners need `diary:read`, else 403)."""
     out = assessments.get_assessment(session, patient, assessment_id)
     with_etag(response, out.version)
     return out
@@ -101,5 +112,8 @@ def delete_assessment(
     session: SessionDep,
     if_match: IfMatch = None,
 ) -> Response:
+    """204 with the tombstone's version as `ETag`; the change feed reports it. A stale `If-Match`
+    is a 412. The patient, and grantees with write access (partners need `diary:write`);
+    read-only grantees get 403."""
     version = assessments.delete_assessment(session, patient, assessment_id, if_match=if_match)
     return Response(status_code=204, headers={"ETag": etag(version)})

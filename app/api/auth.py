@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Form, Request, Response, status
@@ -18,6 +18,23 @@ from app.services import accounts, auth, clients
 router = APIRouter(tags=["auth"])
 
 OptionalForm = Annotated[str | None, Form()]
+FORM = "application/x-www-form-urlencoded"
+
+
+def _form_examples(**examples: tuple[str, dict[str, str]]) -> dict[str, Any]:
+    """``openapi_extra`` with named examples of a form body: name=(summary, fields)."""
+    return {
+        "requestBody": {
+            "content": {
+                FORM: {
+                    "examples": {
+                        name: {"summary": summary, "value": value}
+                        for name, (summary, value) in examples.items()
+                    }
+                }
+            }
+        }
+    }
 
 
 @router.post(
@@ -28,6 +45,10 @@ OptionalForm = Annotated[str | None, Form()]
     responses=problems(409, 422, 429),
 )
 def register(data: RegisterIn, session: SessionDep, ctx: ContextDep, ip: ClientIP) -> UserOut:
+    """Open to anyone (no token): creates a `patient` account and its patient record and
+    answers 201 with the account; then sign in with `grant_type=password`. An e-mail that is
+    already registered is a 409. Registrations per client IP are limited (429 with
+    Retry-After)."""
     return accounts.register_patient(session, ctx, data, ip)
 
 
@@ -35,8 +56,51 @@ def register(data: RegisterIn, session: SessionDep, ctx: ContextDep, ip: ClientI
     "/auth/token",
     operation_id="issueToken",
     summary="OAuth2 token endpoint (password, refresh_token, client_credentials grants)",
-    responses=problems(400, 401, 429),
+    responses=problems(
+        400,
+        401,
+        429,
+        examples={
+            400: {
+                "type": "https://paindiary.example/problems/oauth/invalid_grant",
+                "title": "Invalid grant",
+                "status": 400,
+                "detail": "The refresh token is not valid.",
+                "error": "invalid_grant",
+            },
+            401: {
+                "type": "https://paindiary.example/problems/oauth/invalid_client",
+                "title": "Invalid client",
+                "status": 401,
+                "detail": "Unknown client, wrong secret, or the client is disabled.",
+                "error": "invalid_client",
+            },
+        },
+    ),
     response_model_exclude_none=True,
+    openapi_extra=_form_examples(
+        password=(
+            "A person signs in",
+            {
+                "grant_type": "password",
+                "username": "patient@example.org",
+                "password": "correct horse battery",
+            },
+        ),
+        refresh_token=(
+            "Exchange a refresh token (single use) for new tokens",
+            {"grant_type": "refresh_token", "refresh_token": "Hk3v0oR1bq9v7mWcQ2x8LZpJt5sYdUe4"},
+        ),
+        client_credentials=(
+            "A partner signs in (prefer HTTP Basic for the client credentials)",
+            {
+                "grant_type": "client_credentials",
+                "client_id": "3f0c6f1e-8a51-4c1b-9a8e-2f4d7c9b1a60",
+                "client_secret": "n7Jq2VbX9rLs4TzW0cYe8HkA5mPd3GfU",
+                "scope": "diary:read reports:read",
+            },
+        ),
+    ),
 )
 def token(
     request: Request,
@@ -51,6 +115,13 @@ def token(
     client_id: OptionalForm = None,
     client_secret: OptionalForm = None,
 ) -> TokenOut:
+    """The OAuth2 token endpoint (RFC 6749), a form post. People sign in with
+    `grant_type=password` (`username` = e-mail) and get a refresh token, which
+    `grant_type=refresh_token` exchanges once (rotated; reusing a spent one ends the sign-in).
+    Partners use `grant_type=client_credentials`, authenticating with HTTP Basic (or
+    `client_id` and `client_secret` in the form), with an optional space-separated `scope`
+    narrowing their registered scopes. Errors carry an RFC 6749 `error` member: 401
+    `invalid_grant` / `invalid_client`, 400 for the rest; failed sign-ins are limited (429)."""
     if grant_type == "password":
         if not username or password is None:
             raise OAuthError("invalid_request", "username and password are required.")
@@ -102,10 +173,17 @@ def _client_credentials(
         200: {"description": "Revoked, or not a token of ours (RFC 7009 §2.2)"},
         **problems(422),
     },
+    openapi_extra=_form_examples(
+        refresh_token=("End a sign-in", {"token": "Hk3v0oR1bq9v7mWcQ2x8LZpJt5sYdUe4"})
+    ),
 )
 def revoke(
     token: Annotated[str, Form(min_length=1, max_length=4096)], session: SessionDep, ctx: ContextDep
 ) -> Response:
+    """RFC 7009 revocation, a form post with `token` and no authentication: a refresh or
+    access token ends the whole sign-in it belongs to (its access tokens stop working at
+    once). Always 200 with an empty body, also for tokens that are not ours, so it cannot be
+    used to probe tokens."""
     auth.revoke(session, ctx, token)
     return Response(status_code=status.HTTP_200_OK)
 
@@ -115,9 +193,11 @@ def revoke(
     operation_id="getMe",
     summary="The signed-in account",
     tags=["me"],
-    responses=problems(401),
+    responses=problems(401, 403),
 )
 def me(actor: CurrentActor, session: SessionDep) -> UserOut:
+    """Who the access token belongs to: id, e-mail, display name, role and, for patients,
+    `patient_id` (null otherwise). People only: partner tokens have no account (403)."""
     return accounts.get_me(session, actor)
 
 
@@ -127,10 +207,13 @@ def me(actor: CurrentActor, session: SessionDep) -> UserOut:
     operation_id="changePassword",
     summary="Change the password; every other session of the account ends",
     tags=["me"],
-    responses=problems(401, 422, 429),
+    responses=problems(401, 403, 422, 429),
 )
 def change_password(
     data: PasswordChangeIn, actor: CurrentActor, session: SessionDep, ctx: ContextDep
 ) -> Response:
+    """Needs the current password (wrong: 401; its check counts against the sign-in limit,
+    429 with Retry-After). Answers 204; every other sign-in session of the account ends, this
+    one stays. People only: partner tokens get 403."""
     accounts.change_password(session, ctx, actor, data)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

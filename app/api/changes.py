@@ -19,7 +19,7 @@ router = APIRouter(tags=["sync"])
     "/patients/{pid}/changes",
     operation_id="listChanges",
     summary="Every diary change since a cursor, in commit order (tombstones included)",
-    responses=problems(401, 404, 410, 422),
+    responses=problems(401, 403, 404, 410, 422),
 )
 def list_changes(
     patient: ReadablePatient,
@@ -30,4 +30,8 @@ def list_changes(
     ] = None,
     limit: Limit = 50,
 ) -> ChangesOut:
+    """How the offline app syncs: every create, change and deletion (tombstones included) after
+    `since`, in commit order, with the record's current state; pass the returned `next_cursor`
+    as `since` next time. A cursor older than the purged tombstones is a 410: sync again from
+    the start. The patient and their grantees (partners need `diary:read`, else 403)."""
     return changes.read_changes(session, patient, since=since, limit=limit)

@@ -25,7 +25,9 @@ CHECKIN = "/patients/{pid}/checkins/{date}"
     operation_id="putCheckin",
     summary="Create (201), replace (200) or revive after DELETE (201) the day's check-in",
     response_model=CheckinOut,
-    responses=with_etag_docs(s200="Replaced, or unchanged (same version)", s201="Created")
+    responses=with_etag_docs(
+        CheckinOut, s200="Replaced, or unchanged (same version)", s201="Created"
+    )
     | problems(401, 403, 404, 412, 422),
 )
 def put_checkin(
@@ -37,6 +39,11 @@ def put_checkin(
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> CheckinOut:
+    """One check-in per local day, addressed by its date: 201 when new (also after a DELETE), 200
+    when replaced; the same body again changes nothing. `ETag` carries the version;
+    `If-None-Match: *` makes it create-only and a stale `If-Match` is a 412. Dates after the
+    patient's local today are a 422. The patient, and grantees with write access (partners need
+    `diary:write`); read-only grantees get 403."""
     result = checkins.put_checkin(
         session, patient, date, data, if_match=if_match, if_none_match=if_none_match
     )
@@ -47,7 +54,7 @@ def put_checkin(
     "/patients/{pid}/checkins",
     operation_id="listCheckins",
     summary="Check-ins, newest first (from and to are inclusive dates)",
-    responses=problems(401, 404, 422),
+    responses=problems(401, 403, 404, 422),
 )
 def list_checkins(
     patient: ReadablePatient,
@@ -57,6 +64,8 @@ def list_checkins(
     limit: Limit = 50,
     cursor: str | None = None,
 ) -> Page[CheckinOut]:
+    """Newest first; `from` and `to` are inclusive dates; page with `limit` and `next_cursor`. The
+    patient and their grantees (partners need `diary:read`, else 403)."""
     return checkins.list_checkins(
         session, patient, start=start, end=end, limit=limit, cursor=cursor
     )
@@ -66,11 +75,13 @@ def list_checkins(
     CHECKIN,
     operation_id="getCheckin",
     summary="The check-in of one day",
-    responses=with_etag_docs(s200="The check-in") | problems(401, 404, 422),
+    responses=with_etag_docs(s200="The check-in") | problems(401, 403, 404, 422),
 )
 def get_checkin(
     date: dt.date, patient: ReadablePatient, session: SessionDep, response: Response
 ) -> CheckinOut:
+    """The day's check-in with its version as `ETag`; none (or deleted): 404. The patient and
+    their grantees (partners need `diary:read`, else 403)."""
     out = checkins.get_checkin(session, patient, date)
     with_etag(response, out.version)
     return out
@@ -86,5 +97,8 @@ def get_checkin(
 def delete_checkin(
     date: dt.date, patient: WritablePatient, session: SessionDep, if_match: IfMatch = None
 ) -> Response:
+    """204 with the tombstone's version as `ETag`; the change feed reports it, and the date may be
+    PUT again later. A stale `If-Match` is a 412. The patient, and grantees with write access
+    (partners need `diary:write`); read-only grantees get 403."""
     version = checkins.delete_checkin(session, patient, date, if_match=if_match)
     return Response(status_code=204, headers={"ETag": etag(version)})

@@ -24,10 +24,6 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     "/cohort/series-outcomes",
     operation_id="getCohortOutcomes",
     summary="One row per series of every patient you may see, with a responder summary",
-    description="For clinicians (and partner clients with `reports:read`); patients get 403. "
-    "Each patient read is on that patient's access log. `Accept: text/csv` returns the rows as "
-    "CSV (the summary is in the JSON only); text cells that a spreadsheet would run as a "
-    "formula start with `'`.",
     response_model=CohortOut,
     responses=CSV_RESPONSE | problems(401, 403, 422),
 )
@@ -45,6 +41,11 @@ def get_cohort_outcomes(
     ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> CohortOut | Response:
+    """For clinicians (and partner clients with `reports:read`); patients and admins get 403.
+    One row per live series of every patient who granted you access (baseline and follow-up
+    rates, change, responder, relief days, status) and a summary. Each patient read is on that patient's
+    access log. `Accept: text/csv` returns the rows as CSV (the summary is in the JSON only);
+    text cells that a spreadsheet would run as a formula start with `'`."""
     result = cohort.series_outcomes(session, ctx.db, actor, info, modality=modality, as_of=as_of)
     if accept and CSV in accept.lower():
         return Response(

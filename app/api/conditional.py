@@ -35,10 +35,16 @@ IdempotencyKey = Annotated[
 _ETAG_HEADER = {"ETag": {"description": 'The version, e.g. "3"', "schema": {"type": "string"}}}
 
 
-def with_etag_docs(**descriptions: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI success responses that carry an ETag: ``with_etag_docs(s200="…", s201="…")``."""
+def with_etag_docs(
+    model: type[BaseModel] | None = None, **descriptions: str
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI success responses that carry an ETag: ``with_etag_docs(s200="…", s201="…")``.
+
+    FastAPI documents the body of the route's own status code only; ``model`` documents it for
+    every status given (a PUT answers 200 or 201 with the same record)."""
     return {
         int(name.removeprefix("s")): {"description": text, "headers": _ETAG_HEADER}
+        | ({"model": model} if model is not None else {})
         for name, text in descriptions.items()
     }
 

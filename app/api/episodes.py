@@ -37,7 +37,7 @@ router = APIRouter(tags=["episodes"])
 
 EPISODES = "/patients/{pid}/episodes"
 EPISODE = "/patients/{pid}/episodes/{episode_id}"
-WRITTEN = with_etag_docs(s200="Replaced, or unchanged (same version)", s201="Created")
+WRITTEN = with_etag_docs(EpisodeOut, s200="Replaced, or unchanged (same version)", s201="Created")
 
 
 @router.put(
@@ -56,6 +56,11 @@ def put_episode(
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> EpisodeOut:
+    """The offline app's write: the client picks the id. 201 when new, 200 when replaced; the same
+    body again changes nothing (200, same version). `ETag` carries the version. `If-None-Match:
+    *` makes it create-only and `If-Match` guards against lost updates (412 when stale). An id
+    that was deleted, or belongs to another patient's record, is a 409. The patient, and
+    grantees with write access (partners need `diary:write`); read-only grantees get 403."""
     result = episodes.put_episode(
         session, patient, episode_id, data, if_match=if_match, if_none_match=if_none_match
     )
@@ -78,6 +83,10 @@ def create_episode(
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
+    """201 with a server-chosen id, `Location` and `ETag`. Send an `Idempotency-Key` to retry
+    safely: the same key and body replay the first response (`Idempotent-Replayed: true`), the
+    same key with another body is a 422. The patient, and grantees with write access (partners
+    need `diary:write`); read-only grantees get 403."""
     result = episodes.create_episode(
         session, patient, data, actor_id=actor.id, idempotency_key=idempotency_key
     )
@@ -91,6 +100,11 @@ def create_episode(
     responses=problems(401, 403, 404, 413, 422),
 )
 def upload_episodes(data: BatchIn, patient: WritablePatient, session: SessionDep) -> BatchOut:
+    """Up to 500 episodes, each with its own client id, created or replaced like a PUT; every item
+    gets its own result (`created`, `updated`, `unchanged`, `invalid`, `conflict`) in request
+    order, so one bad item never fails the others. Bodies up to 8 MiB (413 beyond). The
+    patient, and grantees with write access (partners need `diary:write`); read-only grantees
+    get 403."""
     return batch.upsert_episodes(session, patient, data.items)
 
 
@@ -98,7 +112,7 @@ def upload_episodes(data: BatchIn, patient: WritablePatient, session: SessionDep
     EPISODES,
     operation_id="listEpisodes",
     summary="Episodes, newest first",
-    responses=problems(401, 404, 422),
+    responses=problems(401, 403, 404, 422),
 )
 def list_episodes(
     patient: ReadablePatient,
@@ -114,6 +128,9 @@ def list_episodes(
     limit: Limit = 50,
     cursor: str | None = None,
 ) -> Page[EpisodeOut]:
+    """Newest first; filter by `from`/`to` (on `started_at`), `trigger` and `min_intensity`; page
+    with `limit` and `next_cursor`. Deleted episodes are left out (the change feed reports
+    them). The patient and their grantees (partners need `diary:read`, else 403)."""
     return episodes.list_episodes(
         session,
         patient,
@@ -130,11 +147,14 @@ def list_episodes(
     EPISODE,
     operation_id="getEpisode",
     summary="One episode",
-    responses=with_etag_docs(s200="The episode") | problems(401, 404, 422),
+    responses=with_etag_docs(s200="The episode") | problems(401, 403, 404, 422),
 )
 def get_episode(
     episode_id: uuid.UUID, patient: ReadablePatient, session: SessionDep, response: Response
 ) -> EpisodeOut:
+    """The episode with its version as `ETag` (send it back as `If-Match` when changing it).
+    Deleted or unknown: 404. The patient and their grantees (partners need `diary:read`, else
+    403)."""
     out = episodes.get_episode(session, patient, episode_id)
     with_etag(response, out.version)
     return out
@@ -154,6 +174,10 @@ def patch_episode(
     response: Response,
     if_match: IfMatch = None,
 ) -> EpisodeOut:
+    """Changes only the fields sent (null clears the optional ones: side, rescue_medication,
+    note); answers with the new `ETag`. A stale `If-Match` is a 412 and changes nothing. The
+    patient, and grantees with write access (partners need `diary:write`); read-only grantees
+    get 403."""
     result = episodes.patch_episode(session, patient, episode_id, data, if_match=if_match)
     return written(response, episodes.EPISODES, result)
 
@@ -171,5 +195,9 @@ def delete_episode(
     session: SessionDep,
     if_match: IfMatch = None,
 ) -> Response:
+    """204 with the tombstone's version as `ETag`; the change feed reports the deletion and the id
+    cannot be used again. `If-Match` guards against deleting a newer version (412). The
+    patient, and grantees with write access (partners need `diary:write`); read-only grantees
+    get 403."""
     version = episodes.delete_episode(session, patient, episode_id, if_match=if_match)
     return Response(status_code=204, headers={"ETag": etag(version)})

@@ -21,11 +21,13 @@ router = APIRouter(tags=["patients"])
     status_code=status.HTTP_201_CREATED,
     operation_id="createGrant",
     summary="Let a clinician (by e-mail) or a partner client read or write your data",
-    description="A new grant to a grantee who already has one replaces it (the old one is "
-    "revoked). Grantees cannot grant further: 403.",
     responses=problems(401, 403, 404, 422),
 )
 def create_grant(data: GrantIn, patient: OwnPatient, session: SessionDep) -> GrantOut:
+    """The patient only (grantees cannot grant further: 403). Names a clinician by
+    `grantee_email` or a partner by `client_id`, with `read` or `write` access and an optional
+    `expires_at`; 201. A new grant to a grantee who already has one replaces it (the old one
+    is revoked)."""
     return grants.create_grant(session, patient, data)
 
 
@@ -41,6 +43,8 @@ def list_grants(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Page[GrantOut]:
+    """The patient only (grantees get 403). Every grant the patient gave, newest first,
+    including revoked and expired ones; page with `limit` and `next_cursor`."""
     return grants.list_grants(session, patient, limit=limit, cursor=cursor)
 
 
@@ -52,5 +56,7 @@ def list_grants(
     responses=problems(401, 403, 404, 422),
 )
 def revoke_grant(gid: uuid.UUID, patient: OwnPatient, session: SessionDep) -> Response:
+    """The patient only (grantees get 403). 204; access ends on the grantee's next request,
+    whatever tokens they hold. A grant of another patient, or none, is a 404."""
     grants.revoke_grant(session, patient, gid)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

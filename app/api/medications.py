@@ -35,7 +35,7 @@ MEDICATION = "/patients/{pid}/medications/{medication_id}"
     summary="Add a medication (optional client id; honours Idempotency-Key)",
     response_model=MedicationOut,
     responses=with_etag_docs(
-        s201="Created", s200="This client id already holds this same medication"
+        MedicationOut, s201="Created", s200="This client id already holds this same medication"
     )
     | problems(401, 403, 404, 409, 422),
 )
@@ -47,6 +47,10 @@ def create_medication(
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
+    """201 with `Location` and `ETag`. An optional client `id` makes it safe to retry (the same
+    medication under that id again: 200; anything else: 409), and so does an `Idempotency-Key`
+    (same key and body: the first response again, another body: 422). The patient, and grantees
+    with write access (partners need `diary:write`); read-only grantees get 403."""
     result = medications.create_medication(
         session, patient, data, actor_id=actor.id, idempotency_key=idempotency_key
     )
@@ -58,7 +62,9 @@ def create_medication(
     operation_id="putMedication",
     summary="Create (201) or replace (200) a medication under a client-chosen id",
     response_model=MedicationOut,
-    responses=with_etag_docs(s200="Replaced, or unchanged (same version)", s201="Created")
+    responses=with_etag_docs(
+        MedicationOut, s200="Replaced, or unchanged (same version)", s201="Created"
+    )
     | problems(401, 403, 404, 409, 412, 422),
 )
 def put_medication(
@@ -70,6 +76,10 @@ def put_medication(
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> MedicationOut:
+    """Create (201) or replace (200) under a client-chosen id; the same body again changes
+    nothing. `If-None-Match: *` makes it create-only, a stale `If-Match` is a 412. Changing
+    `dose_mg_per_day` records the dose history the trends report. The patient, and grantees
+    with write access (partners need `diary:write`); read-only grantees get 403."""
     result = medications.put_medication(
         session, patient, medication_id, data, if_match=if_match, if_none_match=if_none_match
     )
@@ -80,11 +90,13 @@ def put_medication(
     MEDICATIONS,
     operation_id="listMedications",
     summary="Medications, most recently started first",
-    responses=problems(401, 404, 422),
+    responses=problems(401, 403, 404, 422),
 )
 def list_medications(
     patient: ReadablePatient, session: SessionDep, limit: Limit = 50, cursor: str | None = None
 ) -> Page[MedicationOut]:
+    """Most recently started first, stopped ones included; page with `limit` and `next_cursor`.
+    The patient and their grantees (partners need `diary:read`, else 403)."""
     return medications.list_medications(session, patient, limit=limit, cursor=cursor)
 
 
@@ -92,11 +104,13 @@ def list_medications(
     MEDICATION,
     operation_id="getMedication",
     summary="One medication",
-    responses=with_etag_docs(s200="The medication") | problems(401, 404, 422),
+    responses=with_etag_docs(s200="The medication") | problems(401, 403, 404, 422),
 )
 def get_medication(
     medication_id: uuid.UUID, patient: ReadablePatient, session: SessionDep, response: Response
 ) -> MedicationOut:
+    """The medication with its version as `ETag`; unknown or deleted: 404. The patient and their
+    grantees (partners need `diary:read`, else 403)."""
     out = medications.get_medication(session, patient, medication_id)
     with_etag(response, out.version)
     return out
@@ -116,6 +130,10 @@ def patch_medication(
     response: Response,
     if_match: IfMatch = None,
 ) -> MedicationOut:
+    """Changes only the fields sent; `stopped_on: null` means it is taken again. A new
+    `dose_mg_per_day` is recorded in the dose history. A stale `If-Match` is a 412. The
+    patient, and grantees with write access (partners need `diary:write`); read-only grantees
+    get 403."""
     result = medications.patch_medication(session, patient, medication_id, data, if_match=if_match)
     return written(response, medications.MEDICATIONS, result)
 
@@ -133,5 +151,8 @@ def delete_medication(
     session: SessionDep,
     if_match: IfMatch = None,
 ) -> Response:
+    """204 with the tombstone's version as `ETag`; the change feed reports it. A stale `If-Match`
+    is a 412. The patient, and grantees with write access (partners need `diary:write`);
+    read-only grantees get 403."""
     version = medications.delete_medication(session, patient, medication_id, if_match=if_match)
     return Response(status_code=204, headers={"ETag": etag(version)})

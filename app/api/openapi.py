@@ -2,39 +2,52 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 
-from app.api.responses import problems
+from app.api.responses import PROBLEM_SCHEMA, problem_response
 
 _FASTAPI_422_SCHEMAS = ("HTTPValidationError", "ValidationError")
+# Every operation under the API prefix reads or writes the database, so each one may answer
+# 503 with Retry-After during an outage (app/errors.py); the root probes document their own.
+_DATABASE_BACKED = "/api/"
 
 
 def install_openapi(app: FastAPI) -> None:
     """FastAPI documents a JSON ``HTTPValidationError`` 422 for every route with parameters;
     ours is problem+json (app/errors.py). Replace it everywhere, including on routes that do
-    not declare their 422 themselves, so clients and the fuzzer see the real shape."""
+    not declare their 422 themselves, so clients and the fuzzer see the real shape. Add the
+    shared ``Problem`` schema the error responses refer to, and the outage 503."""
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = generate()
-            problem_422 = problems(422)[422]
-            for operations in document.get("paths", {}).values():
+            for path, operations in document.get("paths", {}).items():
                 for operation in operations.values():
-                    responses = (
-                        operation.get("responses", {}) if isinstance(operation, dict) else {}
-                    )
-                    if "422" in responses and "application/json" in responses["422"].get(
-                        "content", {}
-                    ):
-                        responses["422"] = problem_422
-            schemas = document.get("components", {}).get("schemas", {})
+                    if isinstance(operation, dict):
+                        _fix_responses(path, operation.setdefault("responses", {}))
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
             for name in _FASTAPI_422_SCHEMAS:
                 schemas.pop(name, None)
+            schemas["Problem"] = PROBLEM_SCHEMA
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _fix_responses(path: str, responses: dict[str, Any]) -> None:
+    if "422" in responses and "application/json" in responses["422"].get("content", {}):
+        responses["422"] = problem_response(422)
+    if path.startswith(_DATABASE_BACKED) and "503" not in responses:
+        responses["503"] = problem_response(503)
+
+
+def render_openapi(app: FastAPI) -> str:
+    """The document as committed in ``openapi.json`` (``make openapi``): sorted keys, so the
+    text changes only when the API does."""
+    return json.dumps(app.openapi(), sort_keys=True, indent=2) + "\n"

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics as prometheus
+from app.api.responses import problem_response
 from app.dbmigrate import head_revisions
 from app.services.context import AppContext
 
@@ -18,6 +19,8 @@ router = APIRouter(tags=["operations"])
     "/healthz", operation_id="healthz", summary="Liveness: the process answers (no database)"
 )
 async def healthz() -> dict[str, str]:
+    """For the orchestrator's liveness probe; no token. Always 200 `{"status": "ok"}` while
+    the process serves requests, even when the database is down (see /readyz)."""
     return {"status": "ok"}
 
 
@@ -25,9 +28,23 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     operation_id="readyz",
     summary="Readiness: the database answers and its schema is at the newest migration",
-    responses={503: {"description": "Not ready"}},
+    responses={
+        503: problem_response(
+            503,
+            "Not ready: the database does not answer or its schema is behind; retry after "
+            "Retry-After seconds",
+            example={
+                "type": "https://paindiary.example/problems/not-ready",
+                "title": "Not ready",
+                "status": 503,
+                "detail": "database schema is not at the newest migration",
+            },
+        )
+    },
 )
 def readyz(request: Request) -> JSONResponse:
+    """For the load balancer's readiness probe; no token. 200 with the schema revision when
+    the database answers at the newest migration, else 503 problem+json with Retry-After."""
     ctx: AppContext = request.app.state.ctx
     try:
         with ctx.db.engine.connect() as conn:
@@ -52,6 +69,8 @@ def readyz(request: Request) -> JSONResponse:
     },
 )
 def metrics(request: Request) -> Response:
+    """Prometheus text format: request counts and latency by route template and status, the
+    database pool. No token: for the internal scraper only; block it at the public proxy."""
     # No authentication: scrapers sit inside the network. The numbers carry no patient data,
     # but route-level traffic is still internal; block /metrics at the public proxy.
     ctx: AppContext = request.app.state.ctx

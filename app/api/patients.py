@@ -26,7 +26,6 @@ router = APIRouter(tags=["patients"])
     "/patients",
     operation_id="listPatients",
     summary="The patients the caller may see: yourself, or those who granted you access",
-    description="Listing counts as reading each listed patient: it is on their access log.",
     responses=problems(401, 422),
 )
 def list_patients(
@@ -37,6 +36,10 @@ def list_patients(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Page[PatientOut]:
+    """A patient gets their own record; clinicians and partners get every patient with an
+    active grant to them (any scope), in id order; page with `limit` and `next_cursor`. Start
+    here to learn the patient ids. Listing counts as reading each listed patient: it is on
+    their access log."""
     return patients.list_patients(session, ctx.db, actor, info, limit=limit, cursor=cursor)
 
 
@@ -47,6 +50,8 @@ def list_patients(
     responses=problems(401, 403, 404),
 )
 def get_patient(patient: ReadablePatient, response: Response) -> PatientOut:
+    """Profile, time zone and diagnosis, with the version as `ETag`. The patient, and
+    grantees (partners need `diary:read`, else 403); anyone else gets 404."""
     response.headers["ETag"] = f'"{patient.version}"'
     return patients.patient_out(patient)
 
@@ -64,6 +69,9 @@ def update_patient(
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> PatientOut:
+    """Changes only the fields sent (diagnosis members too); answers with the new `ETag`. Send
+    `If-Match` with the version you read: a stale one is a 412 and changes nothing. The
+    patient, and write grantees (partners need `diary:write`); read-only grantees get 403."""
     out = patients.update_patient(session, patient, data, if_match)
     response.headers["ETag"] = f'"{out.version}"'
     return out

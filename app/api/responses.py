@@ -1,36 +1,32 @@
-"""OpenAPI declarations of problem+json error responses, shared by the routers."""
+"""OpenAPI declarations of problem+json error responses, shared by the routers.
+
+Every error response refers to one ``Problem`` component (app/api/openapi.py adds it to the
+document), so generated clients get one error type, and carries an example shaped like what
+app/errors.py really sends for that status.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.schemas.common import problem_example
+from app.errors import PROBLEM_BASE, PROBLEM_JSON, RETRY_AFTER_SECONDS
 
-_DESCRIPTIONS = {
-    400: "Bad request",
-    401: "Not signed in, or the token is invalid or expired",
-    403: "Known resource the caller may read but not change",
-    404: "No such resource, or the caller may not see it",
-    409: "Conflict with the stored state",
-    410: "Gone",
-    412: "Stale If-Match / If-None-Match precondition",
-    413: "Request body too large",
-    415: "Unsupported media type",
-    422: "Validation failed",
-    429: "Too many requests",
-}
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
-_PROBLEM_SCHEMA: dict[str, Any] = {
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; every error of this API has this shape.",
     "type": "object",
     "required": ["type", "title", "status", "detail"],
     "properties": {
-        "type": {"type": "string"},
+        "type": {"type": "string", "description": "A URI naming the kind of problem"},
         "title": {"type": "string"},
         "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
+        "detail": {"type": "string", "description": "What went wrong, for a human"},
+        "instance": {"type": "string", "description": "The request path"},
         "errors": {
             "type": "array",
+            "description": "Validation errors (422): where and what",
             "items": {
                 "type": "object",
                 "properties": {
@@ -47,18 +43,135 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
     },
 }
 
+_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Not signed in, or the token is invalid or expired",
+    403: "Known resource the caller may read but not change, or a partner token without the "
+    "scope the operation needs",
+    404: "No such resource, or the caller may not see it",
+    409: "Conflict with the stored state",
+    410: "Gone",
+    412: "Stale If-Match / If-None-Match precondition",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Validation failed",
+    429: "Too many requests; retry after Retry-After seconds",
+    503: "The database is unavailable; retry after Retry-After seconds",
+}
 
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` for a route: each status documented as application/problem+json."""
-    return {
-        status: {
-            "description": _DESCRIPTIONS.get(status, "Error"),
-            "content": {
-                "application/problem+json": {
-                    "schema": _PROBLEM_SCHEMA,
-                    "example": problem_example(status, _DESCRIPTIONS.get(status, "Error"), "…"),
-                }
-            },
+
+def _example(status: int, type_: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"type": PROBLEM_BASE + type_, "title": title, "status": status, "detail": detail} | (
+        extra
+    )
+
+
+# What app/errors.py sends for each status (types and titles of its AppError classes).
+EXAMPLES: dict[int, dict[str, Any]] = {
+    400: _example(400, "bad-request", "Bad request", "The request cannot be processed."),
+    401: _example(
+        401,
+        "unauthorized",
+        "Authentication required",
+        "Sign in first: send an access token as 'Authorization: Bearer …'.",
+    ),
+    403: _example(403, "forbidden", "Forbidden", "Your access to this patient is read-only."),
+    404: _example(404, "not-found", "Not found", "No such patient."),
+    409: _example(
+        409,
+        "conflict",
+        "Conflict",
+        "This id is already in use; create the record with a new id.",
+    ),
+    410: _example(
+        410,
+        "gone",
+        "Gone",
+        "This cursor is older than the deletions the server still keeps; sync again from the "
+        "beginning (without since).",
+    ),
+    412: _example(
+        412,
+        "precondition-failed",
+        "Precondition failed",
+        "The record is at version 4; reload it and apply the change again.",
+    ),
+    413: _example(
+        413, "payload-too-large", "Request body too large", "The body exceeds 1048576 bytes."
+    ),
+    415: _example(
+        415, "unsupported-media-type", "Unsupported media type", "Send application/json."
+    ),
+    422: _example(
+        422,
+        "validation-error",
+        "Validation failed",
+        "intensity: Input should be less than or equal to 10",
+        errors=[
+            {
+                "loc": ["body", "intensity"],
+                "msg": "Input should be less than or equal to 10",
+                "type": "less_than_equal",
+            }
+        ],
+    ),
+    429: _example(
+        429, "rate-limited", "Too many requests", "Too many attempts; try again in 840 seconds."
+    ),
+    503: _example(
+        503,
+        "service-unavailable",
+        "Service unavailable",
+        "The database is unavailable; retry shortly.",
+    ),
+}
+
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": 'The scheme to use, e.g. Bearer error="invalid_token"',
+            "schema": {"type": "string"},
         }
-        for status in statuses
+    },
+    429: {
+        "Retry-After": {
+            "description": "Seconds until the limit lets this request through",
+            "schema": {"type": "integer"},
+        }
+    },
+    503: {
+        "Retry-After": {
+            "description": f"Seconds to wait before retrying (usually {RETRY_AFTER_SECONDS})",
+            "schema": {"type": "integer"},
+        }
+    },
+}
+
+
+def problem_response(
+    status: int, description: str | None = None, example: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One error response: problem+json with the shared schema, an example and its headers."""
+    response: dict[str, Any] = {
+        "description": description or _DESCRIPTIONS.get(status, "Error"),
+        "content": {
+            PROBLEM_JSON: {
+                "schema": PROBLEM_REF,
+                "example": example
+                or EXAMPLES.get(status)
+                or _example(status, "error", "Error", "…"),
+            }
+        },
     }
+    if status in _HEADERS:
+        response["headers"] = _HEADERS[status]
+    return response
+
+
+def problems(
+    *statuses: int, examples: dict[int, dict[str, Any]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: each status documented as application/problem+json;
+    ``examples`` replaces the default example of a status where the route says it better."""
+    chosen = examples or {}
+    return {status: problem_response(status, example=chosen.get(status)) for status in statuses}

@@ -36,11 +36,26 @@ SERIES_LIST = "/patients/{pid}/series"
 ONE_SERIES = "/patients/{pid}/series/{sid}"
 SESSION_LIST = "/patients/{pid}/series/{sid}/sessions"
 ONE_SESSION = "/patients/{pid}/series/{sid}/sessions/{session_id}"
-WRITTEN = with_etag_docs(s200="Replaced, or unchanged (same version)", s201="Created")
-CREATED = with_etag_docs(s201="Created", s200="This client id already holds this same record")
+SERIES_WRITTEN = with_etag_docs(
+    SeriesOut, s200="Replaced, or unchanged (same version)", s201="Created"
+)
+SERIES_CREATED = with_etag_docs(
+    SeriesOut, s201="Created", s200="This client id already holds this same record"
+)
+SESSION_WRITTEN = with_etag_docs(
+    SessionOut, s200="Replaced, or unchanged (same version)", s201="Created"
+)
+SESSION_CREATED = with_etag_docs(
+    SessionOut, s201="Created", s200="This client id already holds this same record"
+)
+# Shared by the session writes, whose descriptions are composed rather than docstrings.
 DOSE_NOTE = (
     " With the patient's weight known, a missing dose form is derived from the other; both forms "
     "that disagree by more than 5 % are a 422 naming dose_mg_per_kg."
+)
+WRITERS = (
+    " The patient, and grantees with write access (partners need `diary:write`); read-only "
+    "grantees get 403."
 )
 
 # --- series -----------------------------------------------------------------------------------
@@ -52,7 +67,7 @@ DOSE_NOTE = (
     operation_id="createSeries",
     summary="Start a treatment series (optional client id; honours Idempotency-Key)",
     response_model=SeriesOut,
-    responses=CREATED | problems(401, 403, 404, 409, 422),
+    responses=SERIES_CREATED | problems(401, 403, 404, 409, 422),
 )
 def create_series(
     data: SeriesIn,
@@ -62,6 +77,10 @@ def create_series(
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
+    """201 with `Location` and `ETag`. An optional client `id` makes it safe to retry (the same
+    series under that id again: 200; anything else: 409), and so does an `Idempotency-Key`.
+    `baseline_days` and `follow_up_days` set the trend's windows. The patient, and grantees
+    with write access (partners need `diary:write`); read-only grantees get 403."""
     result = series.create_series(
         session, patient, data, actor_id=actor.id, idempotency_key=idempotency_key
     )
@@ -73,7 +92,7 @@ def create_series(
     operation_id="putSeries",
     summary="Create (201) or replace (200) a treatment series under a client-chosen id",
     response_model=SeriesOut,
-    responses=WRITTEN | problems(401, 403, 404, 409, 412, 422),
+    responses=SERIES_WRITTEN | problems(401, 403, 404, 409, 412, 422),
 )
 def put_series(
     sid: uuid.UUID,
@@ -84,6 +103,10 @@ def put_series(
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> SeriesOut:
+    """Create (201) or replace (200) under a client-chosen id; the same body again changes
+    nothing. `If-None-Match: *` makes it create-only, a stale `If-Match` is a 412; a deleted id
+    is a 409. The patient, and grantees with write access (partners need `diary:write`);
+    read-only grantees get 403."""
     result = series.put_series(
         session, patient, sid, data, if_match=if_match, if_none_match=if_none_match
     )
@@ -94,11 +117,14 @@ def put_series(
     SERIES_LIST,
     operation_id="listSeries",
     summary="Treatment series, most recently created first",
-    responses=problems(401, 404, 422),
+    responses=problems(401, 403, 404, 422),
 )
 def list_series(
     patient: ReadablePatient, session: SessionDep, limit: Limit = 50, cursor: str | None = None
 ) -> Page[SeriesOut]:
+    """Most recently created first; page with `limit` and `next_cursor`. Partners reading trends
+    find the series ids here. The patient and their grantees (partners need `diary:read`, else
+    403)."""
     return series.list_series(session, patient, limit=limit, cursor=cursor)
 
 
@@ -106,11 +132,13 @@ def list_series(
     ONE_SERIES,
     operation_id="getSeries",
     summary="One treatment series",
-    responses=with_etag_docs(s200="The series") | problems(401, 404, 422),
+    responses=with_etag_docs(s200="The series") | problems(401, 403, 404, 422),
 )
 def get_series(
     sid: uuid.UUID, patient: ReadablePatient, session: SessionDep, response: Response
 ) -> SeriesOut:
+    """The series with its version as `ETag`; unknown or deleted: 404. The patient and their
+    grantees (partners need `diary:read`, else 403)."""
     out = series.get_series(session, patient, sid)
     with_etag(response, out.version)
     return out
@@ -130,6 +158,9 @@ def patch_series(
     response: Response,
     if_match: IfMatch = None,
 ) -> SeriesOut:
+    """Changes only the fields sent (null clears protocol and planned_sessions). A stale
+    `If-Match` is a 412. The patient, and grantees with write access (partners need
+    `diary:write`); read-only grantees get 403."""
     result = series.patch_series(session, patient, sid, data, if_match=if_match)
     return written(response, SERIES, result)
 
@@ -139,12 +170,15 @@ def patch_series(
     status_code=204,
     operation_id="deleteSeries",
     summary="Delete a treatment series and its sessions (tombstones for the change feed)",
-    description="Its questionnaires stay, unlinked from it (series_id becomes null).",
     responses=problems(401, 403, 404, 412, 422),
 )
 def delete_series(
     sid: uuid.UUID, patient: WritablePatient, session: SessionDep, if_match: IfMatch = None
 ) -> Response:
+    """204 with the tombstone's version as `ETag`. Its sessions are deleted with it, each reported
+    by the change feed; its questionnaires stay, unlinked (series_id becomes null). A stale
+    `If-Match` is a 412. The patient, and grantees with write access (partners need
+    `diary:write`); read-only grantees get 403."""
     version = series.delete_series(session, patient, sid, if_match=if_match)
     return Response(status_code=204, headers={"ETag": etag(version)})
 
@@ -157,9 +191,11 @@ def delete_series(
     status_code=201,
     operation_id="createSession",
     summary="Record a session of the series (optional client id; honours Idempotency-Key)",
-    description="recorded_by is set to the caller." + DOSE_NOTE,
+    description="201 with `Location` and `ETag`; an optional client `id` or an "
+    "`Idempotency-Key` makes retries safe (as for medications). recorded_by is set to the "
+    "caller." + DOSE_NOTE + WRITERS,
     response_model=SessionOut,
-    responses=CREATED | problems(401, 403, 404, 409, 422),
+    responses=SESSION_CREATED | problems(401, 403, 404, 409, 422),
 )
 def create_session(
     sid: uuid.UUID,
@@ -181,9 +217,10 @@ def create_session(
     operation_id="putSession",
     summary="Create (201) or replace (200) a session under a client-chosen id",
     description="A session id that belongs to another series is a 409: sessions cannot move "
-    "between series. recorded_by is set to the caller." + DOSE_NOTE,
+    "between series. `If-None-Match: *` makes it create-only, a stale `If-Match` is a 412. "
+    "recorded_by is set to the caller." + DOSE_NOTE + WRITERS,
     response_model=SessionOut,
-    responses=WRITTEN | problems(401, 403, 404, 409, 412, 422),
+    responses=SESSION_WRITTEN | problems(401, 403, 404, 409, 412, 422),
 )
 def put_session(
     sid: uuid.UUID,
@@ -213,7 +250,7 @@ def put_session(
     SESSION_LIST,
     operation_id="listSessions",
     summary="Sessions of a series, newest first (incomplete ones included and flagged)",
-    responses=problems(401, 404, 422),
+    responses=problems(401, 403, 404, 422),
 )
 def list_sessions(
     sid: uuid.UUID,
@@ -222,6 +259,9 @@ def list_sessions(
     limit: Limit = 50,
     cursor: str | None = None,
 ) -> Page[SessionOut]:
+    """Newest first, incomplete ones included and flagged (`flags`: incomplete, dose_unverified,
+    hypertension_reading); page with `limit` and `next_cursor`. The patient and their grantees
+    (partners need `diary:read`, else 403)."""
     return treatment_sessions.list_sessions(session, patient, sid, limit=limit, cursor=cursor)
 
 
@@ -229,7 +269,7 @@ def list_sessions(
     ONE_SESSION,
     operation_id="getSession",
     summary="One session",
-    responses=with_etag_docs(s200="The session") | problems(401, 404, 422),
+    responses=with_etag_docs(s200="The session") | problems(401, 403, 404, 422),
 )
 def get_session(
     sid: uuid.UUID,
@@ -238,6 +278,8 @@ def get_session(
     session: SessionDep,
     response: Response,
 ) -> SessionOut:
+    """The session with its computed flags and its version as `ETag`; unknown, deleted or of
+    another series: 404. The patient and their grantees (partners need `diary:read`, else 403)."""
     out = treatment_sessions.get_session(session, patient, sid, session_id)
     with_etag(response, out.version)
     return out
@@ -249,7 +291,9 @@ def get_session(
     summary="Change some fields of a session",
     description="Vitals merge member by member (vitals: null clears them). One dose form sent "
     "alone replaces both: the other is derived afresh, or cleared without a known weight. "
-    "recorded_by is set to the caller when something changes." + DOSE_NOTE,
+    "recorded_by is set to the caller when something changes. A stale `If-Match` is a 412."
+    + DOSE_NOTE
+    + WRITERS,
     responses=with_etag_docs(s200="Updated or unchanged") | problems(401, 403, 404, 412, 422),
 )
 def patch_session(
@@ -282,6 +326,9 @@ def delete_session(
     session: SessionDep,
     if_match: IfMatch = None,
 ) -> Response:
+    """204 with the tombstone's version as `ETag`; the change feed reports it and the trend no
+    longer counts it. A stale `If-Match` is a 412. The patient, and grantees with write access
+    (partners need `diary:write`); read-only grantees get 403."""
     version = treatment_sessions.delete_session(
         session, patient, sid, session_id, if_match=if_match
     )

@@ -37,13 +37,16 @@ def _media(media_type: str, description: str) -> dict[int | str, dict[str, Any]]
     f"{SERIES}/trend",
     operation_id="getSeriesTrend",
     summary="Before/after trend of a series: windows, comparisons, responder, relief, warnings",
-    description="Local days in the patient's time zone; unobserved days are missing, never "
-    "zero. 409 while the series has no completed session on or before `as_of`.",
     responses=TREND_PROBLEMS,
 )
 def get_series_trend(
     sid: uuid.UUID, patient: ReportablePatient, session: SessionDep, as_of: AsOf = None
 ) -> TrendOut:
+    """Baseline and follow-up windows in the patient's local days (unobserved days are missing,
+    never zero), IMMPACT comparisons, responder, relief duration, acute response, adverse
+    effects, questionnaires, PGIC, medication changes and warnings, as of `as_of`. 409 while
+    the series has no completed session on or before `as_of`; a deleted series is a 404. The
+    patient and their grantees; partners need `reports:read` (else 403)."""
     return trends.series_trend(session, patient, sid, as_of)
 
 
@@ -57,6 +60,10 @@ def get_series_trend(
 def get_series_chart(
     sid: uuid.UUID, patient: ReportablePatient, session: SessionDep, as_of: AsOf = None
 ) -> Response:
+    """An SVG of the trend as of `as_of`: attacks per local day, their 7-day mean, intensity, the
+    windows and the sessions; sent with a strict Content-Security-Policy. 409 while the series
+    has no completed session. The patient and their grantees; partners need `reports:read`
+    (else 403)."""
     svg = trends.series_chart(session, patient, sid, as_of)
     return Response(
         svg,
@@ -69,8 +76,6 @@ def get_series_chart(
     f"{SERIES}/report",
     operation_id="getSeriesReport",
     summary="A printable HTML report of the series for clinicians",
-    description="Self-contained (inline chart and styles, no script), every patient-entered "
-    "text escaped, sent with a strict Content-Security-Policy.",
     response_class=Response,
     responses=_media("text/html", "The report page") | TREND_PROBLEMS,
 )
@@ -81,6 +86,10 @@ def get_series_report(
     request: Request,
     as_of: AsOf = None,
 ) -> Response:
+    """Self-contained HTML (inline chart and styles, no script): patient, diagnosis, series,
+    chart, windows, comparisons, adverse effects and warnings, every patient-entered text
+    escaped, sent with a strict Content-Security-Policy. 409 while the series has no completed
+    session. The patient and their grantees; partners need `reports:read` (else 403)."""
     html = trends.series_report(session, patient, sid, as_of, report_url=str(request.url))
     return Response(
         html,
@@ -93,9 +102,6 @@ def get_series_report(
     "/patients/{pid}/timeseries",
     operation_id="getTimeseries",
     summary="Attacks and intensity per local day or ISO week, for charts",
-    description="Both dates inclusive, at most 731 days apart, from 1900-01-01 to a year "
-    "ahead; weeks run Monday to Sunday, the first and last cut to the range. Days without "
-    "diary data are unobserved, never zero.",
     responses=problems(401, 403, 404, 422),
 )
 def get_timeseries(
@@ -105,4 +111,8 @@ def get_timeseries(
     to_day: Annotated[dt.date, Query(alias="to", description="Last local day (inclusive)")],
     bucket: Annotated[Literal["day", "week"], Query()] = "day",
 ) -> TimeseriesOut:
+    """Attacks and intensity per local day or ISO week. Both dates inclusive, at most 731 days
+    apart, from 1900-01-01 to a year ahead; weeks run Monday to Sunday, the first and last cut
+    to the range. Days without diary data are unobserved, never zero. The patient and their
+    grantees; partners need `reports:read` (else 403)."""
     return trends.patient_timeseries(session, patient, from_day, to_day, bucket)

@@ -64,6 +64,17 @@ class PasswordChangeIn(Schema):
     current_password: str = Field(max_length=1024)
     new_password: Password
 
+    model_config = Schema.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "current_password": "the old pass phrase",
+                    "new_password": "a longer, fresher pass phrase",
+                }
+            ]
+        }
+    }
+
 
 class UserOut(Schema):
     id: uuid.UUID

@@ -82,12 +82,3 @@ T = TypeVar("T")
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
-
-
-def problem_example(status: int, title: str, detail: str) -> dict[str, Any]:
-    return {
-        "type": f"https://paindiary.example/problems/{title.lower().replace(' ', '-')}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }

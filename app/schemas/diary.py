@@ -23,7 +23,7 @@ from pydantic import (
 
 from app.db import utcnow
 from app.models.diary import BNI_GRADES, BRANCHES, NAME_MAX, NOTE_MAX, QUALITIES, SIDES, TRIGGERS
-from app.schemas.common import Schema, UTCDatetime
+from app.schemas.common import Schema, UTCDatetime, not_nullable
 
 # Phones log offline and their clocks drift; ten minutes is generous for a drifting clock and
 # still rejects a wrong date or AM/PM mistake. Dates are compared with the patient's local today
@@ -155,7 +155,20 @@ class BatchEpisode(EpisodeBody):
     id: uuid.UUID
 
 
+_EPISODE_NOT_NULL = (
+    "started_at",
+    "duration_seconds",
+    "attack_count",
+    "intensity",
+    "branches",
+    "qualities",
+    "triggers",
+)
+
+
 class EpisodePatch(Schema):
+    """Only the fields sent change; null clears side, rescue_medication and note."""
+
     started_at: PastTimestamp | None = None
     duration_seconds: DurationSeconds | None = None
     attack_count: AttackCount | None = None
@@ -167,16 +180,7 @@ class EpisodePatch(Schema):
     rescue_medication: ShortText | None = None
     note: Note | None = None
 
-    _not_null = field_validator(
-        "started_at",
-        "duration_seconds",
-        "attack_count",
-        "intensity",
-        "branches",
-        "qualities",
-        "triggers",
-        mode="before",
-    )(reject_null)
+    _not_null = field_validator(*_EPISODE_NOT_NULL, mode="before")(reject_null)
 
     @field_validator("branches")
     @classmethod
@@ -192,6 +196,12 @@ class EpisodePatch(Schema):
     @classmethod
     def _triggers(cls, value: list[str] | None) -> list[str] | None:
         return canonical(value, TRIGGERS)
+
+    model_config = Schema.model_config | {
+        "json_schema_extra": not_nullable(
+            *_EPISODE_NOT_NULL, examples=[{"intensity": 6, "note": "Eased after 10 minutes"}]
+        )
+    }
 
 
 class EpisodeOut(Schema):
@@ -216,7 +226,36 @@ class EpisodeOut(Schema):
 
 class BatchIn(Schema):
     # Items stay raw here: each one is validated on its own so one bad item cannot fail the rest.
-    items: list[Any] = Field(max_length=MAX_BATCH_ITEMS)
+    items: list[Any] = Field(
+        max_length=MAX_BATCH_ITEMS,
+        description="Episodes, each with its client id (like a PUT body); validated one by one.",
+    )
+
+    model_config = Schema.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "id": "0b7e9b2c-4f1e-4c8a-9d3b-6a2f1e5c7d90",
+                            "started_at": "2026-03-01T08:15:00+01:00",
+                            "duration_seconds": 90,
+                            "attack_count": 12,
+                            "intensity": 8,
+                            "triggers": ["eating"],
+                        },
+                        {
+                            "id": "5d1c3a7e-2b9f-4e6d-8c1a-3f7b9e2d4a61",
+                            "started_at": "2026-03-01T19:40:00+01:00",
+                            "duration_seconds": 30,
+                            "intensity": 5,
+                            "triggers": ["talking"],
+                        },
+                    ]
+                }
+            ]
+        }
+    }
 
 
 class ItemError(BaseModel):
@@ -296,14 +335,25 @@ class MedicationIn(Schema):
     }
 
 
+_MEDICATION_NOT_NULL = ("name", "dose_mg_per_day", "started_on")
+
+
 class MedicationPatch(Schema):
+    """Only the fields sent change; ``stopped_on: null`` means the patient takes it again."""
+
     name: ShortText | None = None
     dose_mg_per_day: DosePerDay | None = None
     started_on: dt.date | None = None
     # null: the patient still takes it.
     stopped_on: dt.date | None = None
 
-    _not_null = field_validator("name", "dose_mg_per_day", "started_on", mode="before")(reject_null)
+    _not_null = field_validator(*_MEDICATION_NOT_NULL, mode="before")(reject_null)
+
+    model_config = Schema.model_config | {
+        "json_schema_extra": not_nullable(
+            *_MEDICATION_NOT_NULL, examples=[{"dose_mg_per_day": 800}]
+        )
+    }
 
 
 class MedicationOut(Schema):

@@ -22,7 +22,7 @@ from app.models.treatments import (
     ROUTES,
     SEVERITIES,
 )
-from app.schemas.common import Schema, UTCDatetime
+from app.schemas.common import Schema, UTCDatetime, not_nullable
 from app.schemas.diary import Note, PastTimestamp, Score, ShortText, reject_null
 
 Modality = Literal[
@@ -121,6 +121,9 @@ class SeriesIn(Schema):
     }
 
 
+_SERIES_NOT_NULL = ("name", "modality", "baseline_days", "follow_up_days")
+
+
 class SeriesPatch(Schema):
     name: ShortText | None = None
     modality: Modality | None = None
@@ -129,9 +132,13 @@ class SeriesPatch(Schema):
     baseline_days: BaselineDays | None = None
     follow_up_days: FollowUpDays | None = None
 
-    _not_null = field_validator(
-        "name", "modality", "baseline_days", "follow_up_days", mode="before"
-    )(reject_null)
+    _not_null = field_validator(*_SERIES_NOT_NULL, mode="before")(reject_null)
+
+    model_config = Schema.model_config | {
+        "json_schema_extra": not_nullable(
+            *_SERIES_NOT_NULL, examples=[{"planned_sessions": 6, "follow_up_days": 112}]
+        )
+    }
 
 
 class SeriesOut(Schema):
@@ -214,6 +221,9 @@ class SessionIn(Schema):
     }
 
 
+_SESSION_NOT_NULL = ("started_at", "duration_minutes", "route", "adverse_effects", "completed")
+
+
 class SessionPatch(Schema):
     """Only the fields sent change. Sending one dose form alone re-derives the other from the
     patient's weight (or clears it when the weight is unknown), as a PUT would."""
@@ -230,14 +240,14 @@ class SessionPatch(Schema):
     completed: StrictBool | None = None
     notes: Note | None = None
 
-    _not_null = field_validator(
-        "started_at",
-        "duration_minutes",
-        "route",
-        "adverse_effects",
-        "completed",
-        mode="before",
-    )(reject_null)
+    _not_null = field_validator(*_SESSION_NOT_NULL, mode="before")(reject_null)
+
+    model_config = Schema.model_config | {
+        "json_schema_extra": not_nullable(
+            *_SESSION_NOT_NULL,
+            examples=[{"pain_after": 2, "vitals": {"heart_rate_max": 104}}],
+        )
+    }
 
 
 class VitalsOut(Schema):

@@ -43,9 +43,9 @@ def get_cohort_outcomes(
 ) -> CohortOut | Response:
     """For clinicians (and partner clients with `reports:read`); patients and admins get 403.
     One row per live series of every patient who granted you access (baseline and follow-up
-    rates, change, responder, relief days, status) and a summary. Each patient read is on that patient's
-    access log. `Accept: text/csv` returns the rows as CSV (the summary is in the JSON only);
-    text cells that a spreadsheet would run as a formula start with `'`."""
+    rates, change, responder, relief days, status) and a summary. Each patient read is on that
+    patient's access log. `Accept: text/csv` returns the rows as CSV (the summary is in the JSON
+    only); text cells that a spreadsheet would run as a formula start with `'`."""
     result = cohort.series_outcomes(session, ctx.db, actor, info, modality=modality, as_of=as_of)
     if accept and CSV in accept.lower():
         return Response(

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.api.responses import PROBLEM_SCHEMA, problem_response
+from app.api.responses import PROBLEM_SCHEMA, RESPONSE_NAMES, problem_response
 
 _FASTAPI_422_SCHEMAS = ("HTTPValidationError", "ValidationError")
 # Every operation under the API prefix reads or writes the database, so each one may answer
@@ -26,11 +26,17 @@ def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = generate()
+            components = document.setdefault("components", {})
+            shared: dict[str, Any] = {}
             for path, operations in document.get("paths", {}).items():
                 for operation in operations.values():
                     if isinstance(operation, dict):
-                        _fix_responses(path, operation.setdefault("responses", {}))
-            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+                        responses = operation.setdefault("responses", {})
+                        _fix_responses(path, responses)
+                        _share_responses(responses, shared)
+            if shared:
+                components["responses"] = shared
+            schemas = components.setdefault("schemas", {})
             for name in _FASTAPI_422_SCHEMAS:
                 schemas.pop(name, None)
             schemas["Problem"] = PROBLEM_SCHEMA
@@ -45,6 +51,16 @@ def _fix_responses(path: str, responses: dict[str, Any]) -> None:
         responses["422"] = problem_response(422)
     if path.startswith(_DATABASE_BACKED) and "503" not in responses:
         responses["503"] = problem_response(503)
+
+
+def _share_responses(responses: dict[str, Any], shared: dict[str, Any]) -> None:
+    """A route's standard error response becomes a reference to its one shared copy; those
+    with an example or description of their own stay inline."""
+    for code, response in responses.items():
+        name = RESPONSE_NAMES.get(int(code)) if code.isdigit() else None
+        if name is not None and response == problem_response(int(code)):
+            shared[name] = response
+            responses[code] = {"$ref": f"#/components/responses/{name}"}
 
 
 def render_openapi(app: FastAPI) -> str:

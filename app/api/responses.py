@@ -148,6 +148,24 @@ _HEADERS: dict[int, dict[str, Any]] = {
 }
 
 
+# Standard error responses live once under components/responses (app/api/openapi.py swaps
+# each route's copy for a reference): the document stays readable and a third smaller.
+RESPONSE_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "Conflict",
+    410: "Gone",
+    412: "PreconditionFailed",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    422: "ValidationFailed",
+    429: "TooManyRequests",
+    503: "ServiceUnavailable",
+}
+
+
 def problem_response(
     status: int, description: str | None = None, example: dict[str, Any] | None = None
 ) -> dict[str, Any]:

@@ -21,10 +21,13 @@ def _operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
 def test_every_documented_422_is_problem_json(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
     assert "HTTPValidationError" not in document["components"]["schemas"]
+    shared = document["components"]["responses"]
     for path, method, operation in _operations(client):
         response = operation["responses"].get("422")
         if response:
-            assert list(response["content"]) == ["application/problem+json"], (path, method)
+            # Routes refer to the one shared 422 (tests/test_openapi.py checks every error).
+            assert response == {"$ref": "#/components/responses/ValidationFailed"}, (path, method)
+    assert list(shared["ValidationFailed"]["content"]) == ["application/problem+json"]
 
 
 def test_undecodable_body_is_422_like_any_malformed_body(api: Api, client: TestClient) -> None:

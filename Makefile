@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate demo test lint fmt typecheck pytest audit bench clean
+.PHONY: help install run serve migrate demo test lint fmt typecheck pytest audit openapi bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ pytest: $(STAMP) ## the test suite (PostgreSQL too when TEST_DATABASE_URL is set
 
 audit: $(STAMP) ## known vulnerabilities in the dependencies (pip-audit; allow-list in tools/audit_deps.py)
 	$(BIN)/python tools/audit_deps.py
+
+openapi: $(STAMP) ## rewrite the committed openapi.json from the app (after any API change)
+	$(BIN)/python tools/openapi_snapshot.py
 
 test: lint typecheck pytest audit ## everything CI runs: lint, types, tests, dependency audit
 

@@ -109,8 +109,14 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 5) -> None:
         self.engine = make_engine(url, pool_size=pool_size)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # SQLite admits one writer at a time, and its busy handler waits by polling with sleeps
+        # of up to 100 ms: under load, writers on several connections spend more time asleep
+        # than writing. One write connection per process makes them queue on the pool instead
+        # (woken the moment it is free), so only the worker processes meet at the file lock.
+        # PostgreSQL locks per patient row: writers share the pool.
+        self._write_engine = make_engine(url, pool_size=1) if self.is_sqlite else self.engine
         self._reader = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        writer_engine = self.engine.execution_options(sqlite_immediate=True)
+        writer_engine = self._write_engine.execution_options(sqlite_immediate=True)
         self._writer = sessionmaker(writer_engine, expire_on_commit=False, autoflush=False)
 
     def session(self, *, write: bool = False) -> Session:
@@ -124,3 +130,4 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self._write_engine.dispose()

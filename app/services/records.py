@@ -173,6 +173,23 @@ def same(row: Mapping[Any, Any], values: Mapping[str, Any]) -> bool:
     return all(row[name] == value for name, value in values.items())
 
 
+def new_row(
+    kind: RecordKind[Any], patient_id: uuid.UUID, key: Key, values: Mapping[str, Any], position: int
+) -> dict[str, Any]:
+    """The columns of a new record at version 1."""
+    now = utcnow()
+    return {
+        **values,
+        kind.key: key,
+        "patient_id": patient_id,
+        "version": 1,
+        "change_seq": position,
+        "created_at": now,
+        "updated_at": now,
+        "deleted_at": None,
+    }
+
+
 def insert(
     session: Session,
     kind: RecordKind[Any],
@@ -182,20 +199,8 @@ def insert(
     position: int,
 ) -> RowMapping | None:
     """A new record at version 1, or None when its id belongs to another patient's record."""
-    now = utcnow()
     return insert_unless_taken(
-        session,
-        kind.table,
-        {
-            **values,
-            kind.key: key,
-            "patient_id": patient_id,
-            "version": 1,
-            "change_seq": position,
-            "created_at": now,
-            "updated_at": now,
-            "deleted_at": None,
-        },
+        session, kind.table, new_row(kind, patient_id, key, values, position)
     )
 
 

@@ -42,3 +42,12 @@ def insert_unless_taken(
     """
     stmt = _insert_unless_taken(session.get_bind().dialect.name, table)
     return session.execute(stmt, values).mappings().first()
+
+
+def insert_many_unless_taken(
+    session: Session, table: Table, rows: list[dict[str, Any]]
+) -> list[RowMapping]:
+    """``insert_unless_taken`` for many rows in one round trip (SQLAlchemy sends them as
+    multi-row INSERTs): the rows stored, in no particular order; a taken key is left out."""
+    stmt = _insert_unless_taken(session.get_bind().dialect.name, table)
+    return list(session.execute(stmt, rows).mappings())

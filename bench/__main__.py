@@ -16,11 +16,14 @@ import httpx
 
 from bench import client, envinfo, figures_load, figures_scale, report, seed, soak, wrk
 from bench.report import Figure, Target, not_measured
-from bench.server import Engine, Server, engines, fresh_database
+from bench.server import OUT_DIR, Engine, Server, engines, fresh_database
 
 LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 WRITERS = 16  # patients the PUT load spreads over (PostgreSQL locks per patient)
 SOAK_PATIENTS = 8
+# While iterating, e.g. BENCH_PARTS=scale BENCH_ENGINES=sqlite; make bench runs everything.
+PARTS = os.environ.get("BENCH_PARTS", "load,scale,soak").split(",")
+ENGINES = os.environ.get("BENCH_ENGINES", "sqlite,postgresql").split(",")
 failures: list[str] = []
 
 
@@ -73,14 +76,17 @@ def run_engine(engine: Engine, wrk_binary: str | None, secret: str) -> list[Figu
             peak.append(rate)
             return [figure]
 
-        out += attempt("PUT ÷ /healthz", label, load)
-        if peak:
+        if "load" in PARTS:
+            out += attempt("PUT ÷ /healthz", label, load)
+            if peak:
+                out += attempt(
+                    "PUT tail", label, lambda: [figures_load.tail(server, label, writers, peak[0])]
+                )
             out += attempt(
-                "PUT tail", label, lambda: [figures_load.tail(server, label, writers, peak[0])]
+                "batch ÷ single", label, lambda: [figures_load.batch(server, label, batcher)]
             )
-        out += attempt(
-            "batch ÷ single", label, lambda: [figures_load.batch(server, label, batcher)]
-        )
+        if "scale" not in PARTS:
+            return out
         print(
             f"{label}: seeding 1 000 + 100 000 episodes of history and a 500-patient cohort",
             flush=True,
@@ -158,8 +164,11 @@ def main() -> int:
     )
     figures: list[Figure] = []
     for engine in found:
-        figures += run_engine(engine, wrk_binary, secret)
-    if pg is not None:
+        if engine.name in ENGINES:
+            figures += run_engine(engine, wrk_binary, secret)
+    if "soak" not in PARTS:
+        pass
+    elif pg is not None:
         figures += attempt("soak", "PostgreSQL", lambda: run_soak(pg, secret))
     else:
         figures.append(
@@ -171,10 +180,14 @@ def main() -> int:
         "--host 127.0.0.1 --port <free port> --workers 2 --no-access-log --log-level warning "
         "(SQLite file bench/out/bench.db; PostgreSQL database paindiary_bench, recreated)",
     ]
-    report.write(figures, machine=machine, versions=versions, commands=commands, started=started)
+    complete = set(PARTS) >= {"load", "scale", "soak"} and set(ENGINES) >= set(LABELS)
+    path = report.RESULTS if complete else OUT_DIR / "RESULTS-partial.md"
+    report.write(
+        figures, machine=machine, versions=versions, commands=commands, started=started, path=path
+    )
     print()
     print(report.table(figures))
-    print(f"\nwrote {report.RESULTS}")
+    print(f"\nwrote {path}")
     if failures:
         print("figures that failed: " + ", ".join(failures), file=sys.stderr)
         return 1

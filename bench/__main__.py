@@ -176,8 +176,10 @@ def main() -> int:
         )
     machine["load average at end (1, 5, 15 min)"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     commands = [
-        "server: PAINDIARY_ENV=production PAINDIARY_ACCESS_TOKEN_MINUTES=60 paindiary serve "
-        "--host 127.0.0.1 --port <free port> --workers 2 --no-access-log --log-level warning "
+        "server: PAINDIARY_ENV=production PAINDIARY_ACCESS_TOKEN_MINUTES=60 "
+        "PAINDIARY_REGISTER_MAX_PER_IP=100000 PAINDIARY_EXPORT_MAX_PER_PATIENT=100000 "
+        "paindiary serve --host 127.0.0.1 --port <free port> --workers 2 --no-access-log "
+        "--log-level warning "
         "(SQLite file bench/out/bench.db; PostgreSQL database paindiary_bench, recreated)",
     ]
     complete = set(PARTS) >= {"load", "scale", "soak"} and set(ENGINES) >= set(LABELS)

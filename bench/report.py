@@ -126,6 +126,9 @@ def write(
         "",
         misses(figures),
         "",
+        "What the profile showed behind each miss, and what would close it: "
+        "*What would close the misses*, below.",
+        "",
         "## Machine",
         "",
         *(f"- {key}: {value}" for key, value in machine.items()),

@@ -95,6 +95,10 @@ class Server:
             "PAINDIARY_SECRET_KEY": secret,
             # The longest the settings allow: the whole bench runs on one sign-in per account.
             "PAINDIARY_ACCESS_TOKEN_MINUTES": "60",
+            # Every simulated user signs up from 127.0.0.1, and the scale figures export the
+            # same patients repeatedly: per-IP and per-patient limits are not what is measured.
+            "PAINDIARY_REGISTER_MAX_PER_IP": "100000",
+            "PAINDIARY_EXPORT_MAX_PER_PATIENT": "100000",
         }
         self.command = [
             str(PAINDIARY),

@@ -70,7 +70,9 @@ class Figure:
 
     @property
     def shown_ratio(self) -> str:
-        return "—" if self.ratio is None else f"{self.ratio:.3g}"
+        if self.ratio is None:
+            return "—"
+        return f"{self.ratio:.3g}" if abs(self.ratio) < 1000 else f"{self.ratio:.0f}"
 
 
 def not_measured(name: str, engine: str, target: Target, why: str) -> Figure:

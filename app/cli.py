@@ -34,6 +34,7 @@ def _serve(args: argparse.Namespace) -> int:
         # Let in-flight requests finish on SIGTERM before the workers exit.
         timeout_graceful_shutdown=args.graceful_timeout,
         log_level=args.log_level,
+        access_log=args.access_log,
     )
     return 0
 
@@ -161,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--graceful-timeout", type=int, default=30)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="log every request (--no-access-log: e.g. behind a proxy that logs, or in benchmarks)",
+    )
     serve.set_defaults(func=_serve)
 
     migrate = sub.add_parser("migrate", help="upgrade the database schema")

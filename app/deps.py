@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.models import OAuth2 as OAuth2Model
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2PasswordBearer
@@ -15,7 +18,14 @@ from sqlalchemy.orm import Session
 from app.errors import Forbidden, Unauthorized
 from app.models import Patient
 from app.services import audit
-from app.services.access import AccessMode, AccessPolicy, Scope, authorise_read, authorise_write
+from app.services.access import (
+    AccessMode,
+    AccessPolicy,
+    Scope,
+    authorise_read,
+    authorise_write,
+    owned,
+)
 from app.services.actors import Actor
 from app.services.auth import resolve_actor
 from app.services.context import AppContext
@@ -54,7 +64,21 @@ class OAuth2Bearer(OAuth2PasswordBearer):
 oauth2_scheme = OAuth2Bearer()
 
 
-def get_context(request: Request) -> AppContext:
+# Every synchronous dependency costs a hop to the thread pool, and a request that holds a
+# database connection (or SQLite's write lock) while it waits for a free thread stalls the
+# threads that wait for that connection or lock: under load nothing moves until timeouts fire.
+# So dependencies without I/O are ``async def`` (no hop), and each dependency that does touch the
+# database ends its transaction before it returns; only the endpoint's own hop holds the write
+# transaction, from its first statement to its commit.
+
+
+async def _in_own_thread(call: Callable[[], object]) -> None:
+    """Blocking teardown work on a thread outside the pool's limit (FastAPI does the same for
+    sync teardowns), so it never queues behind requests waiting for the lock it releases."""
+    await anyio.to_thread.run_sync(call, limiter=anyio.CapacityLimiter(1))
+
+
+async def get_context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
 
@@ -62,13 +86,17 @@ def get_context(request: Request) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
-def get_session(request: Request, ctx: ContextDep) -> Iterator[Session]:
+async def get_session(request: Request, ctx: ContextDep) -> AsyncIterator[Session]:
     # Writers take SQLite's write lock when the transaction begins (see db.py); readers don't.
+    # Creating a session does no I/O; it connects on its first statement, in the endpoint.
     session = ctx.db.session(write=request.method in WRITE_METHODS)
     try:
         yield session
     finally:
-        session.close()
+        if session.in_transaction():
+            await _in_own_thread(session.close)  # a rollback is I/O
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -84,22 +112,24 @@ ClientIP = Annotated[str, Depends(get_client_ip)]
 
 def get_actor(
     request: Request,
-    session: SessionDep,
     ctx: ContextDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Actor:
     if not token:
         raise Unauthorized("Sign in first: send an access token as 'Authorization: Bearer …'.")
-    actor = resolve_actor(session, ctx, token)
+    # A short read of its own, ended here (see above). A patient's own record comes with it.
+    with ctx.db.session() as reader:
+        actor, own_patient = resolve_actor(reader, ctx, token)
     request.state.actor = actor
+    request.state.own_patient = own_patient
     return actor
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
-def require_role(*roles: str) -> Callable[[Actor], Actor]:
-    def dependency(actor: CurrentActor) -> Actor:
+def require_role(*roles: str) -> Callable[[Actor], Awaitable[Actor]]:
+    async def dependency(actor: CurrentActor) -> Actor:
         if actor.role not in roles:
             raise Forbidden("Your role may not do this.")
         return actor
@@ -142,7 +172,7 @@ def request_info(request: Request, action: audit.Action | None = None) -> audit.
     )
 
 
-def get_request_info(request: Request) -> audit.RequestInfo:
+async def get_request_info(request: Request) -> audit.RequestInfo:
     return request_info(request)
 
 
@@ -155,7 +185,7 @@ def patient_access(
     scope: Scope | None = None,
     owner_only: bool = False,
     action: audit.Action | None = None,
-) -> Callable[..., Iterator[Patient]]:
+) -> Callable[..., AsyncIterator[Patient]]:
     """Resolve ``{pid}`` to a patient the caller may access as the route needs, and audit it.
 
     ``scope`` is what a partner token must carry (default: diary:read / diary:write by
@@ -164,20 +194,32 @@ def patient_access(
     """
     policy = AccessPolicy.of(mode, scope, owner_only=owner_only)
 
-    def dependency(
+    async def dependency(
         pid: str, request: Request, actor: CurrentActor, session: SessionDep, ctx: ContextDep
-    ) -> Iterator[Patient]:
+    ) -> AsyncIterator[Patient]:
         info = request_info(request, action)
+        own = owned(actor, pid, getattr(request.state, "own_patient", None))
         if request.method not in WRITE_METHODS:
-            yield authorise_read(ctx.db, session, actor, pid, policy, info)
+            yield await run_in_threadpool(
+                authorise_read, ctx.db, session, actor, pid, policy, info, own
+            )
             return
-        patient = authorise_write(session, actor, pid, policy, info)
+        if own is not None:
+            # The patient writing their own diary: nothing to read, so no thread hop; the
+            # audit entry is staged and commits with the write.
+            patient = authorise_write(ctx.db, session, actor, pid, policy, info, own)
+        else:
+            patient = await run_in_threadpool(
+                authorise_write, ctx.db, session, actor, pid, policy, info
+            )
         try:
             yield patient
         except Exception:
-            audit.settle(ctx.db, session, failed=True)
+            if audit.is_pending(session):
+                await _in_own_thread(partial(audit.settle, ctx.db, session, failed=True))
             raise
-        audit.settle(ctx.db, session, failed=False)
+        if audit.is_pending(session):
+            await _in_own_thread(partial(audit.settle, ctx.db, session, failed=False))
 
     dependency.__name__ = f"patient_{mode}_access"
     return dependency

@@ -13,11 +13,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, bindparam, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.db import Database, utcnow
+from app.db import Database, UTCDateTime, utcnow
 from app.errors import AppError, Forbidden, InsufficientScope, NotFound
 from app.models import Grant, Patient
 from app.services import audit
@@ -68,6 +68,43 @@ def active_grant() -> ColumnElement[bool]:
     )
 
 
+# The per-request queries, prebuilt so that their compiled form is cached; ``now`` is bound at
+# each request, so revocation and expiry still bite on the very next request.
+_OWN = select(Patient).where(Patient.id == bindparam("patient"))
+
+
+def _granted_query(grantee: InstrumentedAttribute[uuid.UUID | None]) -> Select[Patient, str]:
+    now = bindparam("now", type_=UTCDateTime())
+    active = and_(
+        Grant.patient_id == Patient.id,
+        grantee == bindparam("grantee"),
+        Grant.revoked_at.is_(None),
+        or_(Grant.expires_at.is_(None), Grant.expires_at > now),
+    )
+    return (
+        select(Patient, Grant.access)
+        .outerjoin(Grant, active)
+        .where(Patient.id == bindparam("patient"))
+    )
+
+
+_GRANTED_TO_USER = _granted_query(Grant.grantee_user_id)
+_GRANTED_TO_CLIENT = _granted_query(Grant.client_id)
+
+
+def owned(actor: Actor, pid: str, own: Patient | None) -> Patient | None:
+    """The caller's own patient record, read with the sign-in check (services/auth.py), when
+    ``pid`` names it: the patient themself needs no further read to be let in."""
+    if own is None or actor.patient_id != own.id:
+        return None
+    if pid == "me":
+        return own
+    try:
+        return own if uuid.UUID(pid) == own.id else None
+    except ValueError:
+        return None
+
+
 def decide(
     session: Session, actor: Actor, pid: str, policy: AccessPolicy
 ) -> tuple[Patient | None, AppError | None]:
@@ -77,13 +114,11 @@ def decide(
     except NotFound as exc:
         return None, exc
     if actor.patient_id == patient_id:
-        owned = session.get(Patient, patient_id)
+        owned = session.execute(_OWN, {"patient": patient_id}).scalar_one_or_none()
         return owned, None if owned is not None else NotFound(PATIENT_NOT_FOUND)
-    rows = session.execute(
-        select(Patient, Grant.access)
-        .outerjoin(Grant, and_(Grant.patient_id == Patient.id, grantee_is(actor), active_grant()))
-        .where(Patient.id == patient_id)
-    ).all()
+    query = _GRANTED_TO_CLIENT if actor.is_client else _GRANTED_TO_USER
+    params = {"patient": patient_id, "grantee": actor.id, "now": utcnow()}
+    rows = session.execute(query, params).all()
     if not rows:
         return None, NotFound(PATIENT_NOT_FOUND)
     patient = rows[0][0]
@@ -99,19 +134,6 @@ def decide(
     return patient, None
 
 
-def _authorise(
-    session: Session, actor: Actor, pid: str, policy: AccessPolicy, info: audit.RequestInfo
-) -> Patient:
-    patient, error = decide(session, actor, pid, policy)
-    if error is not None:
-        if patient is not None:  # a refused look at an existing patient is on their record
-            audit.append(session, [audit.event_for(actor, patient.id, info, "denied")])
-            session.commit()
-        raise error
-    assert patient is not None
-    return patient
-
-
 def authorise_read(
     db: Database,
     reader: Session,
@@ -119,29 +141,56 @@ def authorise_read(
     pid: str,
     policy: AccessPolicy,
     info: audit.RequestInfo,
+    own: Patient | None = None,
 ) -> Patient:
     """Decide and audit in one short write transaction of its own, before any data is read;
-    the request's ``reader`` session reads the data afterwards.
-
-    The reader's transaction (begun by the token lookup) ends first: it releases its pooled
-    connection, so no request ever holds one connection while waiting for another (which could
-    starve the pool), and the data is read in a snapshot that includes this very entry.
+    the request's ``reader`` session reads the data afterwards, in a snapshot that includes
+    this very entry. One pooled connection at a time, released before the next step.
+    ``own`` is the caller's own record when ``pid`` names it (see ``owned``).
     """
-    reader.commit()  # nothing to write; with expire_on_commit=False nothing is reloaded
     with db.session(write=True) as session:
-        patient = _authorise(session, actor, pid, policy, info)
+        patient, error = (own, None) if own is not None else decide(session, actor, pid, policy)
+        if error is not None:
+            if patient is not None:
+                audit.append(session, [audit.event_for(actor, patient.id, info, "denied")])
+                session.commit()
+            raise error
+        assert patient is not None
         audit.append(session, [audit.event_for(actor, patient.id, info, "success")])
         session.commit()
     return reader.merge(patient, load=False)
 
 
 def authorise_write(
-    session: Session, actor: Actor, pid: str, policy: AccessPolicy, info: audit.RequestInfo
+    db: Database,
+    writer: Session,
+    actor: Actor,
+    pid: str,
+    policy: AccessPolicy,
+    info: audit.RequestInfo,
+    own: Patient | None = None,
 ) -> Patient:
-    """Decide in the request's write transaction; the entry commits with the change."""
-    patient = _authorise(session, actor, pid, policy, info)
-    audit.stage(session, audit.event_for(actor, patient.id, info, "success"))
-    return patient
+    """Decide in a short read of its own (none for the patient themself: ``own``); the entry is
+    staged on the ``writer`` session and commits with the change (or ``audit.settle`` records
+    the attempt).
+
+    The write transaction begins only in the endpoint, so the lock is held within one thread
+    hop. A grant revoked between this check and the commit is the same race PostgreSQL's READ
+    COMMITTED had inside one transaction (the grant row is not locked): the request was
+    allowed when it was checked; the next one is refused.
+    """
+    patient: Patient | None = own
+    error: AppError | None = None
+    if own is None:
+        with db.session() as reader:
+            patient, error = decide(reader, actor, pid, policy)
+    if error is not None:
+        if patient is not None:  # a refused look at an existing patient is on their record
+            audit.record(db, [audit.event_for(actor, patient.id, info, "denied")])
+        raise error
+    assert patient is not None
+    audit.stage(writer, audit.event_for(actor, patient.id, info, "success"))
+    return writer.merge(patient, load=False)
 
 
 def resolve_patient(session: Session, actor: Actor, pid: str, mode: AccessMode) -> Patient:

@@ -13,16 +13,17 @@ import json
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import RowMapping, event, insert, select, update
+from sqlalchemy import RowMapping, bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
 from app.models import AuditEntry, Patient
 from app.services.actors import Actor
+from app.services.sql import table_of
 
 log = logging.getLogger("paindiary.audit")
 
@@ -115,6 +116,25 @@ def chain_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+_patients = table_of(Patient)
+_entries = table_of(AuditEntry)
+# Built once, so their compiled forms are cached. Bumping ``audit_seq`` locks the chain head;
+# the previous hash is read by a statement of its own, after the lock is held: on PostgreSQL a
+# subquery of the UPDATE would read the snapshot taken before it waited for the lock, and miss
+# the entry appended by the transaction it waited for.
+_BUMP_CHAIN = (
+    update(_patients)
+    .where(_patients.c.id == bindparam("where_patient"))
+    # Naming updated_at keeps its onupdate from firing: a look is not a change.
+    .values(audit_seq=_patients.c.audit_seq + 1, updated_at=_patients.c.updated_at)
+    .returning(_patients.c.audit_seq)
+)
+_PREV_HASH = select(_entries.c.hash).where(
+    _entries.c.patient_id == bindparam("patient"), _entries.c.seq == bindparam("seq")
+)
+_INSERT_ENTRY = insert(_entries)
+
+
 def append(session: Session, events: Iterable[AuditEvent]) -> int:
     """Append to each event's patient chain inside the caller's transaction (no commit).
 
@@ -123,29 +143,17 @@ def append(session: Session, events: Iterable[AuditEvent]) -> int:
     """
     written = 0
     for item in sorted(events, key=lambda e: e.patient_id):
-        seq = session.execute(
-            update(Patient)
-            .where(Patient.id == item.patient_id)
-            # Naming updated_at keeps its onupdate from firing: a look is not a change.
-            .values(audit_seq=Patient.audit_seq + 1, updated_at=Patient.updated_at)
-            .returning(Patient.audit_seq)
-            .execution_options(synchronize_session=False)
-        ).scalar_one_or_none()
+        seq = session.execute(_BUMP_CHAIN, {"where_patient": item.patient_id}).scalar_one_or_none()
         if seq is None:
             continue
         prev_hash = GENESIS_HASH
         if seq > 1:
             prev_hash = session.execute(
-                select(AuditEntry.hash).where(
-                    AuditEntry.patient_id == item.patient_id, AuditEntry.seq == seq - 1
-                )
+                _PREV_HASH, {"patient": item.patient_id, "seq": seq - 1}
             ).scalar_one()
-        fields: dict[str, Any] = {**asdict(item), "seq": seq, "at": utcnow()}
-        session.execute(
-            insert(AuditEntry).values(
-                **fields, prev_hash=prev_hash, hash=chain_hash(prev_hash, fields)
-            )
-        )
+        fields: dict[str, Any] = {**vars(item), "seq": seq, "at": utcnow()}
+        fields.update(prev_hash=prev_hash, hash=chain_hash(prev_hash, fields))
+        session.execute(_INSERT_ENTRY, fields)
         written += 1
     return written
 
@@ -163,6 +171,11 @@ def stage(session: Session, item: AuditEvent) -> None:
     """Attach the entry to the caller's write transaction: it commits with the data, or
     ``settle`` records the attempt."""
     session.info[PENDING] = item
+
+
+def is_pending(session: Session) -> bool:
+    """Whether a staged entry awaits its commit (or ``settle``)."""
+    return PENDING in session.info
 
 
 def settle(db: Database, session: Session, *, failed: bool) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -113,7 +113,18 @@ def revoke(session: Session, ctx: AppContext, token: str) -> None:
         session.commit()
 
 
-def resolve_actor(session: Session, ctx: AppContext, token: str) -> Actor:
+# Prebuilt (its compiled form is cached): who the token's user is, whether the sign-in still
+# stands, and their own patient record, which the patient app's requests then need not read again.
+_USER_ACTOR = (
+    select(User.display_name, User.role, AuthSession.revoked_at, Patient)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .outerjoin(Patient, Patient.user_id == User.id)
+    .where(User.id == bindparam("user_id"), AuthSession.id == bindparam("session_id"))
+)
+
+
+def resolve_actor(session: Session, ctx: AppContext, token: str) -> tuple[Actor, Patient | None]:
+    """The caller of a bearer token, and their own patient record (patients only)."""
     try:
         claims = ctx.tokens.decode_access(token)
         subject = uuid.UUID(claims.subject)
@@ -122,24 +133,21 @@ def resolve_actor(session: Session, ctx: AppContext, token: str) -> Actor:
         raise Unauthorized("The access token is missing, invalid or expired.") from exc
     if claims.subject_kind == "user" and session_id is not None:
         # One round trip: the user, their patient record and whether the session still stands.
-        found = session.execute(
-            select(User.display_name, User.role, Patient.id, AuthSession.revoked_at)
-            .join(AuthSession, AuthSession.user_id == User.id)
-            .outerjoin(Patient, Patient.user_id == User.id)
-            .where(User.id == subject, AuthSession.id == session_id)
-        ).first()
+        found = session.execute(_USER_ACTOR, {"user_id": subject, "session_id": session_id}).first()
         if found is None or found.revoked_at is not None:
             raise Unauthorized("The session has ended; sign in again.")
-        return Actor(
+        patient: Patient | None = found.Patient
+        actor = Actor(
             id=subject,
             role=found.role,
             display_name=found.display_name,
-            patient_id=found[2],
+            patient_id=patient.id if patient is not None else None,
             session_id=session_id,
         )
+        return actor, patient
     from app.services.clients import resolve_client_actor
 
-    return resolve_client_actor(session, subject, claims.scopes)
+    return resolve_client_actor(session, subject, claims.scopes), None
 
 
 def _new_refresh_token(session: Session, ctx: AppContext, session_id: uuid.UUID) -> str:

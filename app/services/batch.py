@@ -1,9 +1,14 @@
 """Batch upload: many create-or-replace writes in one request, each standing on its own.
 
-Every item is validated by itself (an invalid one is reported, never blocks the rest) and
-written inside its own savepoint, so a database refusal of one item rolls back only that item.
-The whole batch takes the patient's lock once and reserves one change position per valid item;
+Every item is validated by itself (an invalid one is reported, never blocks the rest). The
+whole batch takes the patient's lock once and reserves one change position per valid item;
 existing records are read in one query, not one per item.
+
+New records (the usual upload) are inserted together, in one savepoint and one round trip: per
+item, a savepoint and an INSERT cost three statements, and 500 of them took 30 single PUTs'
+time. Should the database refuse that insert (a bug: the schema admits what the CHECKs admit),
+its savepoint is rolled back and the same items are written one by one, each in a savepoint of
+its own, so the refusal stays with its item. Existing records are rewritten one by one.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from app.schemas.diary import BatchEpisode, BatchError, BatchOut, BatchResult, I
 from app.services import records
 from app.services.episodes import EPISODES, body_columns
 from app.services.records import ID_TAKEN, ChangeSeq, RecordKind
+from app.services.sql import insert_many_unless_taken
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
 
@@ -58,10 +64,67 @@ def upsert(
                 )
             ).mappings()
         }
-        for index, key, values in valid:
-            results[index] = _write(session, kind, patient_id, key, values, seq, current)
+        fresh, others = _split(valid, current)
+        _insert_fresh(session, kind, patient_id, fresh, seq, current, results)
+        for index, key, values in others:  # after the inserts: a repeated id updates its own
+            results[index] = _write(session, kind, patient_id, key, values, seq.take, current)
         session.commit()
     return BatchOut(results=[r for r in results if r is not None])
+
+
+Item = tuple[int, uuid.UUID, dict[str, Any]]
+
+
+def _split(
+    valid: list[Item], current: dict[uuid.UUID, RowMapping]
+) -> tuple[list[Item], list[Item]]:
+    """Items that create a record (the first of each new id), and all the others."""
+    fresh: list[Item] = []
+    others: list[Item] = []
+    seen: set[uuid.UUID] = set()
+    for item in valid:
+        key = item[1]
+        (others if key in current or key in seen else fresh).append(item)
+        seen.add(key)
+    return fresh, others
+
+
+def _insert_fresh(
+    session: Session,
+    kind: RecordKind[Any],
+    patient_id: uuid.UUID,
+    fresh: list[Item],
+    seq: ChangeSeq,
+    current: dict[uuid.UUID, RowMapping],
+    results: list[BatchResult | None],
+) -> None:
+    if not fresh:
+        return
+    positions = [seq.take() for _ in fresh]
+    rows = [
+        records.new_row(kind, patient_id, key, values, position)
+        for (_, key, values), position in zip(fresh, positions, strict=True)
+    ]
+    try:
+        with session.begin_nested():
+            stored = {
+                row[kind.key]: row for row in insert_many_unless_taken(session, kind.table, rows)
+            }
+    except (IntegrityError, DataError):
+        for (index, key, values), position in zip(fresh, positions, strict=True):
+            results[index] = _write(session, kind, patient_id, key, values, _at(position), current)
+        return
+    for index, key, _ in fresh:
+        row = stored.get(key)
+        if row is None:  # the id is another patient's record
+            results[index] = _conflict(key, ID_TAKEN)
+        else:
+            current[key] = row
+            results[index] = BatchResult(id=key, status="created", version=row["version"])
+
+
+def _at(position: int) -> Callable[[], int]:
+    return lambda: position
 
 
 def _write(
@@ -70,7 +133,7 @@ def _write(
     patient_id: uuid.UUID,
     key: uuid.UUID,
     values: dict[str, Any],
-    seq: ChangeSeq,
+    take: Callable[[], int],
     current: dict[uuid.UUID, RowMapping],
 ) -> BatchResult:
     row = current.get(key)
@@ -81,9 +144,9 @@ def _write(
     try:
         with session.begin_nested():
             if row is None:
-                stored = records.insert(session, kind, patient_id, key, values, seq.take())
+                stored = records.insert(session, kind, patient_id, key, values, take())
             else:
-                stored = records.rewrite(session, kind, row, values, seq.take())
+                stored = records.rewrite(session, kind, row, values, take())
     except (IntegrityError, DataError):
         # The schema admits what the CHECK constraints admit, so this means a bug; the
         # savepoint keeps it to this one item.

@@ -68,6 +68,9 @@ def check_if_match(if_match: str | None, version: int) -> None:
 def update_patient(
     session: Session, patient: Patient, data: PatientPatch, if_match: str | None
 ) -> PatientOut:
+    # The patient was read before this transaction began (services/access.py): read it again
+    # under the row lock, so If-Match compares with the version this write replaces.
+    session.refresh(patient, with_for_update=True)
     check_if_match(if_match, patient.version)
     changes = data.model_dump(exclude_unset=True)
     diagnosis = changes.pop("diagnosis", None) or {}

@@ -29,10 +29,21 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, ColumnElement, RowMapping, Table, Uuid, bindparam, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    RowMapping,
+    Select,
+    Table,
+    Update,
+    Uuid,
+    bindparam,
+    select,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
@@ -98,10 +109,14 @@ class ChangeSeq:
         self._next = int(last) - count + 1
         self._last = int(last)
 
-    def take(self) -> int:
+    def peek(self) -> int:
+        """The position ``take`` hands out next."""
         if self._next > self._last:
             raise RuntimeError("more writes than reserved change positions")
-        position = self._next
+        return self._next
+
+    def take(self) -> int:
+        position = self.peek()
         self._next += 1
         return position
 
@@ -119,17 +134,34 @@ def check_if_none_match(header: str | None, version: int) -> None:
         raise PreconditionFailed("The record already exists (If-None-Match).")
 
 
-def _where(kind: RecordKind[Any], patient_id: uuid.UUID, key: Key) -> tuple[Any, ...]:
-    return (kind.table.c.patient_id == patient_id, kind.key_column == key)
+@cache
+def _find_statement(kind: RecordKind[Any]) -> Select[Any]:
+    t = kind.table
+    return select(t).where(
+        t.c.patient_id == bindparam("where_patient"), kind.key_column == bindparam("where_key")
+    )
+
+
+@cache
+def _rewrite_statement(kind: RecordKind[Any]) -> Update:
+    # No .values(): the SET clause follows the keys of each call's parameters.
+    t = kind.table
+    return (
+        sql_update(t)
+        .where(
+            t.c.patient_id == bindparam("where_patient"),
+            kind.key_column == bindparam("where_key"),
+        )
+        .returning(*t.c)
+    )
 
 
 def find(
     session: Session, kind: RecordKind[Any], patient_id: uuid.UUID, key: Key
 ) -> RowMapping | None:
     """The record, tombstone included."""
-    return (
-        session.execute(select(kind.table).where(*_where(kind, patient_id, key))).mappings().first()
-    )
+    params = {"where_patient": patient_id, "where_key": key}
+    return session.execute(_find_statement(kind), params).mappings().first()
 
 
 def find_live(
@@ -145,6 +177,23 @@ def same(row: Mapping[Any, Any], values: Mapping[str, Any]) -> bool:
     return all(row[name] == value for name, value in values.items())
 
 
+def new_row(
+    kind: RecordKind[Any], patient_id: uuid.UUID, key: Key, values: Mapping[str, Any], position: int
+) -> dict[str, Any]:
+    """The columns of a new record at version 1."""
+    now = utcnow()
+    return {
+        **values,
+        kind.key: key,
+        "patient_id": patient_id,
+        "version": 1,
+        "change_seq": position,
+        "created_at": now,
+        "updated_at": now,
+        "deleted_at": None,
+    }
+
+
 def insert(
     session: Session,
     kind: RecordKind[Any],
@@ -154,20 +203,8 @@ def insert(
     position: int,
 ) -> RowMapping | None:
     """A new record at version 1, or None when its id belongs to another patient's record."""
-    now = utcnow()
     return insert_unless_taken(
-        session,
-        kind.table,
-        {
-            **values,
-            kind.key: key,
-            "patient_id": patient_id,
-            "version": 1,
-            "change_seq": position,
-            "created_at": now,
-            "updated_at": now,
-            "deleted_at": None,
-        },
+        session, kind.table, new_row(kind, patient_id, key, values, position)
     )
 
 
@@ -179,20 +216,15 @@ def rewrite(
     position: int,
 ) -> RowMapping:
     """Store a new state of an existing record under the next version."""
-    stmt = (
-        sql_update(kind.table)
-        .where(*_where(kind, row["patient_id"], row[kind.key]))
-        .values(
-            {
-                **values,
-                "version": row["version"] + 1,
-                "change_seq": position,
-                "updated_at": values.get("deleted_at") or utcnow(),
-            }
-        )
-        .returning(*kind.table.c)
-    )
-    return session.execute(stmt).mappings().one()
+    params = {
+        **values,
+        "version": row["version"] + 1,
+        "change_seq": position,
+        "updated_at": values.get("deleted_at") or utcnow(),
+        "where_patient": row["patient_id"],
+        "where_key": row[kind.key],
+    }
+    return session.execute(_rewrite_statement(kind), params).mappings().one()
 
 
 def put(
@@ -210,14 +242,18 @@ def put(
 ) -> Written:
     """Create-or-replace by key: created, updated or unchanged (same state, same version)."""
     stamped = {**values, **(stamp or {})}
+    if if_match is None:
+        # Most PUTs create (the app uploads new attacks under fresh ids): insert first, and
+        # read only when the id is taken - one statement instead of two in the common case.
+        row = insert(session, kind, patient_id, key, stamped, seq.peek())
+        if row is not None:
+            seq.take()
+            return Written("created", row)
     existing = find(session, kind, patient_id, key)
     if existing is None:
         if if_match is not None:
             raise PreconditionFailed(f"There is no such {kind.noun} (If-Match).")
-        row = insert(session, kind, patient_id, key, stamped, seq.take())
-        if row is None:
-            raise Conflict(ID_TAKEN)
-        return Written("created", row)
+        raise Conflict(ID_TAKEN)  # the insert met another patient's record under this id
     if existing["deleted_at"] is not None:
         if not revive:
             raise Conflict(f"This {kind.noun} was deleted; its id cannot be used again.")

@@ -1,10 +1,17 @@
-"""Small portable SQL building blocks the record services share."""
+"""Small portable SQL building blocks the record services share.
+
+Hot paths run prebuilt Core statements with bound parameters: a statement object built once has
+its cache key memoised, so SQLAlchemy finds the compiled SQL without walking the expression
+again (building ``insert(t).values(...)`` per call re-derives the key from every value: that
+was a tenth of a PUT's CPU time).
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import RowMapping, Table
+from sqlalchemy import Insert, RowMapping, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,6 +25,12 @@ def table_of(model: type[Base]) -> Table:
     return table
 
 
+@cache
+def _insert_unless_taken(dialect: str, table: Table) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing().returning(*table.c)
+
+
 def insert_unless_taken(
     session: Session, table: Table, values: dict[str, Any]
 ) -> RowMapping | None:
@@ -27,8 +40,14 @@ def insert_unless_taken(
     No exception and so no savepoint is needed, and a concurrent insert of the same key waits
     for the other transaction instead of failing (PostgreSQL) or is serialised (SQLite).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        pg_stmt = postgresql.insert(table).values(values).on_conflict_do_nothing()
-        return session.execute(pg_stmt.returning(*table.c)).mappings().first()
-    lite_stmt = sqlite.insert(table).values(values).on_conflict_do_nothing()
-    return session.execute(lite_stmt.returning(*table.c)).mappings().first()
+    stmt = _insert_unless_taken(session.get_bind().dialect.name, table)
+    return session.execute(stmt, values).mappings().first()
+
+
+def insert_many_unless_taken(
+    session: Session, table: Table, rows: list[dict[str, Any]]
+) -> list[RowMapping]:
+    """``insert_unless_taken`` for many rows in one round trip (SQLAlchemy sends them as
+    multi-row INSERTs): the rows stored, in no particular order; a taken key is left out."""
+    stmt = _insert_unless_taken(session.get_bind().dialect.name, table)
+    return list(session.execute(stmt, rows).mappings())

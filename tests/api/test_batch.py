@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import IntegrityError
 
+from app.services import batch
 from tests.diary import changes_url, episode, episode_url, new_id
 from tests.helpers import Api, assert_problem
 
@@ -111,3 +113,29 @@ def test_batch_needs_write_access_and_a_body(api: Api, client: TestClient) -> No
     assert_problem(client.post(BATCH, json={"items": items}), 401)
     assert_problem(client.post(BATCH, json={"things": []}, headers=alice.headers), 422)
     assert client.post(BATCH, json={"items": []}, headers=alice.headers).json() == {"results": []}
+
+
+def test_a_refused_bulk_insert_falls_back_to_one_item_at_a_time(
+    api: Api, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New items go in together; should the database refuse that insert, each is written in a
+    savepoint of its own, so one refusal cannot take the others down with it."""
+    alice = api.register()
+
+    def refuse(*_args: object) -> None:
+        raise IntegrityError("INSERT …", {}, Exception("refused"))
+
+    monkeypatch.setattr(batch, "insert_many_unless_taken", refuse)
+    ids = [new_id() for _ in range(3)]
+    items = [{**episode(intensity=i + 1), "id": eid} for i, eid in enumerate(ids)]
+    items.append({**episode(note="again"), "id": ids[0]})
+    results = client.post(BATCH, json={"items": items}, headers=alice.headers).json()["results"]
+    assert [(x["id"], x["status"], x["version"]) for x in results] == [
+        (ids[0], "created", 1),
+        (ids[1], "created", 1),
+        (ids[2], "created", 1),
+        (ids[0], "updated", 2),
+    ]
+    feed = client.get(changes_url(), headers=alice.headers).json()["changes"]
+    assert [c["id"] for c in feed] == [ids[1], ids[2], ids[0]]
+    assert feed[2]["data"]["note"] == "again"

@@ -59,9 +59,16 @@ assert get_args(Side) == SIDES
 assert get_args(Bni) == BNI_GRADES
 
 
+# No diary entry predates this; earlier values are typos, and near year 1 converting them to a
+# local time zone would overflow in the trend code.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+
+
 def not_in_future(value: dt.datetime) -> dt.datetime:
     if value > utcnow() + CLOCK_SKEW:
         raise ValueError("must not be in the future")
+    if value < EARLIEST:
+        raise ValueError("must not be before 1900-01-01")
     return value
 
 

@@ -30,6 +30,7 @@ EPISODE_CASES: list[tuple[str, Any, list[str | int]]] = [
     ("started_at", "2026-03-01T08:15:00", ["started_at"]),  # naive
     ("started_at", "yesterday", ["started_at"]),
     ("started_at", FUTURE, ["started_at"]),
+    ("started_at", "0001-01-01T00:30:00-05:00", ["started_at"]),  # before 1900
     ("started_at", WITHOUT, ["started_at"]),
     ("duration_seconds", 0, ["duration_seconds"]),
     ("duration_seconds", 86401, ["duration_seconds"]),

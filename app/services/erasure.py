@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from app.db import Base
 from app.errors import Forbidden, Unauthorized
 from app.models import AuditEntry, AuthSession, Grant, IdempotencyKey, Patient, RefreshToken, User
+from app.security.rate_limit import login_account_key, rate_limit, reset
 from app.services import audit
 from app.services.actors import Actor
 from app.services.context import AppContext
@@ -40,11 +41,26 @@ _PLAIN = {"synchronize_session": False}
 def erase_me(session: Session, ctx: AppContext, actor: Actor, password: str) -> None:
     if actor.is_client:
         raise Forbidden("Partner clients have no account to erase; ask an admin to disable it.")
-    password_hash = session.scalar(select(User.password_hash).where(User.id == actor.id))
+    user = session.execute(
+        select(User.password_hash, User.email).where(User.id == actor.id)
+    ).first()
+    password_hash = user.password_hash if user is not None else None
+    if user is not None:
+        # The password check is a password oracle too: it shares the sign-in limit (counted
+        # and committed before the check, so a lock-out holds even for the right password).
+        rate_limit(
+            session,
+            login_account_key(user.email),
+            limit=ctx.settings.login_max_failures_per_account,
+            window=ctx.settings.login_failure_window_seconds,
+        )
+        session.commit()
     # End the transaction before the deliberately slow hash: on SQLite it holds the write lock.
     session.rollback()
     if password_hash is None or not ctx.passwords.verify(password, password_hash):
         raise Unauthorized(WRONG_PASSWORD)
+    assert user is not None
+    reset(session, login_account_key(user.email))  # not even a hashed trace of the e-mail stays
     if actor.patient_id is not None:
         _erase_patient(session, actor.patient_id)
     _erase_account(session, actor.id)

@@ -65,13 +65,15 @@ def test_erasure_leaves_no_row_of_the_patient_behind(
         rows_mentioning(ctx, needles)
     )
 
-    # A wrong password deletes nothing.
+    # A wrong password deletes nothing (it only counts against the sign-in limit).
     before = row_counts(ctx)
     assert_problem(erase(client, alice, "not my password"), 401)
     after = row_counts(ctx)
-    assert {k: v for k, v in after.items() if k != "audit_log"} == {
-        k: v for k, v in before.items() if k != "audit_log"
+    counters = ("audit_log", "rate_limits")
+    assert {k: v for k, v in after.items() if k not in counters} == {
+        k: v for k, v in before.items() if k not in counters
     }
+    assert after["rate_limits"] == before["rate_limits"] + 1
 
     r = erase(client, alice, alice.password)
     assert r.status_code == 204, r.text
@@ -160,4 +162,17 @@ def test_partners_and_bad_bodies(api: Api, client: TestClient) -> None:
     assert_problem(client.request("DELETE", ME, json=huge, headers=alice.headers), 413)
     form = {**alice.headers, "Content-Type": "text/plain"}
     assert_problem(client.request("DELETE", ME, content=b"password", headers=form), 415)
+    assert client.get(ME, headers=alice.headers).status_code == 200
+
+
+def test_password_guesses_through_erasure_share_the_sign_in_limit(
+    api: Api, client: TestClient
+) -> None:
+    alice = api.register()
+    for _ in range(5):
+        assert_problem(erase(client, alice, "wrong password!"), 401)
+    # Locked out: even the right password is refused, and nothing is deleted.
+    r = erase(client, alice, alice.password)
+    assert_problem(r, 429)
+    assert int(r.headers["retry-after"]) > 0
     assert client.get(ME, headers=alice.headers).status_code == 200

@@ -18,12 +18,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import RowMapping, Select
+from sqlalchemy import RowMapping, Select, text
 from sqlalchemy.orm import Session
 
 from app.db import Database
 
 BATCH_ROWS = 1000
+EXPORT_CACHE_KIB = 256
+DEFAULT_CACHE_KIB = 2000  # SQLite's default, restored before the connection goes back
 CHUNK_BYTES = 64 * 1024
 
 
@@ -36,11 +38,20 @@ def snapshot(db: Database) -> Iterator[Session]:
     export had already passed over.
     """
     session = db.session()
+    sqlite = db.is_sqlite
     try:
-        if session.get_bind().dialect.name == "postgresql":
+        if sqlite:
+            # An export reads every row once; SQLite's page cache (2 MB per connection) would
+            # only fill up and stay allocated. A small cache keeps the export's memory flat
+            # (bench/NOTES.md: RSS growth at 100 000 episodes 1.8 MiB -> 0 with plain sqlite3).
+            session.execute(text(f"PRAGMA cache_size=-{EXPORT_CACHE_KIB}"))
+        else:
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         yield session
     finally:
+        if sqlite:
+            session.rollback()
+            session.execute(text(f"PRAGMA cache_size=-{DEFAULT_CACHE_KIB}"))
         session.close()
 
 

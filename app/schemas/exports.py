@@ -31,33 +31,12 @@ from app.schemas.diary import (
 )
 from app.schemas.grants import GrantOut
 from app.schemas.patients import BirthYear, Diagnosis, WeightKg
+from app.schemas.treatments import Effect, Modality, Route, Severity
 
 FORMAT = "paindiary-export"
+# The treatment enums are the API's own (one definition, in schemas/treatments.py).
 FORMAT_VERSION = 1
 
-Modality = Literal[
-    "ketamine_iv",
-    "ketamine_im",
-    "ketamine_intranasal",
-    "ketamine_oral",
-    "esketamine_nasal",
-    "other",
-]
-Route = Literal["iv", "im", "intranasal", "oral", "subcutaneous"]
-Effect = Literal[
-    "dissociation",
-    "nausea",
-    "vomiting",
-    "hypertension",
-    "tachycardia",
-    "dizziness",
-    "headache",
-    "hallucination",
-    "anxiety",
-    "sedation",
-    "other",
-]
-Severity = Literal["mild", "moderate", "severe"]
 Role = Literal["patient", "clinician", "admin"]
 
 # --- records as exported ----------------------------------------------------------------------

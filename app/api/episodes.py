@@ -28,10 +28,10 @@ from app.schemas.diary import (
     EpisodeOut,
     EpisodePatch,
     IntensityQuery,
-    Trigger,
 )
 from app.services import batch, episodes
 from app.services.records import etag
+from app.vocabulary import Trigger
 
 router = APIRouter(tags=["episodes"])
 

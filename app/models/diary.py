@@ -31,27 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
+from app.vocabulary import BNI_GRADES, BRANCHES, QUALITIES, SIDES, TRIGGERS
 
-TRIGGERS = (
-    "eating",
-    "chewing",
-    "talking",
-    "touch",
-    "brushing_teeth",
-    "washing_face",
-    "shaving",
-    "makeup",
-    "cold_wind",
-    "drinking",
-    "smiling",
-    "head_movement",
-    "spontaneous",
-    "other",
-)
-QUALITIES = ("electric", "stabbing", "burning", "aching", "throbbing")
-BRANCHES = ("V1", "V2", "V3")
-SIDES = ("left", "right", "bilateral")
-BNI_GRADES = ("I", "II", "IIIa", "IIIb", "IV", "V")
 # Instrument → (item count, item minimum, item maximum); the total is the sum of the items.
 INSTRUMENTS: dict[str, tuple[int, int, int]] = {
     "phq9": (9, 0, 3),

@@ -25,30 +25,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
 from app.models.diary import NAME_MAX, NOTE_MAX, SyncedRecord, _in, _sync_checks
+from app.vocabulary import MODALITIES, ROUTES
 
-MODALITIES = (
-    "ketamine_iv",
-    "ketamine_im",
-    "ketamine_intranasal",
-    "ketamine_oral",
-    "esketamine_nasal",
-    "other",
-)
-ROUTES = ("iv", "im", "intranasal", "oral", "subcutaneous")
-ADVERSE_EFFECTS = (
-    "dissociation",
-    "nausea",
-    "vomiting",
-    "hypertension",
-    "tachycardia",
-    "dizziness",
-    "headache",
-    "hallucination",
-    "anxiety",
-    "sedation",
-    "other",
-)
-SEVERITIES = ("mild", "moderate", "severe")
 PROTOCOL_MAX = 2000
 MAX_DOSE_MG = 5000
 MAX_DOSE_MG_PER_KG = 20

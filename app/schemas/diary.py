@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -22,41 +22,24 @@ from pydantic import (
 )
 
 from app.db import utcnow
-from app.models.diary import BNI_GRADES, BRANCHES, NAME_MAX, NOTE_MAX, QUALITIES, SIDES, TRIGGERS
+from app.models.diary import NAME_MAX, NOTE_MAX
 from app.schemas.common import Schema, UTCDatetime, not_nullable
+from app.vocabulary import (
+    BRANCHES,
+    QUALITIES,
+    TRIGGERS,
+    Bni,
+    Branch,
+    Quality,
+    Side,
+    Trigger,
+)
 
 # Phones log offline and their clocks drift; ten minutes is generous for a drifting clock and
 # still rejects a wrong date or AM/PM mistake. Dates are compared with the patient's local today
 # at now + CLOCK_SKEW.
 CLOCK_SKEW = dt.timedelta(minutes=10)
 MAX_BATCH_ITEMS = 500
-
-Trigger = Literal[
-    "eating",
-    "chewing",
-    "talking",
-    "touch",
-    "brushing_teeth",
-    "washing_face",
-    "shaving",
-    "makeup",
-    "cold_wind",
-    "drinking",
-    "smiling",
-    "head_movement",
-    "spontaneous",
-    "other",
-]
-Quality = Literal["electric", "stabbing", "burning", "aching", "throbbing"]
-Branch = Literal["V1", "V2", "V3"]
-Side = Literal["left", "right", "bilateral"]
-Bni = Literal["I", "II", "IIIa", "IIIb", "IV", "V"]
-# The database CHECKs and bit masks are built from the model tuples; keep both in step.
-assert get_args(Trigger) == TRIGGERS
-assert get_args(Quality) == QUALITIES
-assert get_args(Branch) == BRANCHES
-assert get_args(Side) == SIDES
-assert get_args(Bni) == BNI_GRADES
 
 
 # No diary entry predates this; earlier values are typos, and near year 1 converting them to a

@@ -31,7 +31,8 @@ from app.schemas.diary import (
 )
 from app.schemas.grants import GrantOut
 from app.schemas.patients import BirthYear, Diagnosis, WeightKg
-from app.schemas.treatments import Effect, Modality, Route, Severity
+from app.schemas.treatments import AdverseEffect, SeriesOut, Vitals
+from app.vocabulary import Modality, Route
 
 FORMAT = "paindiary-export"
 # The treatment enums are the API's own (one definition, in schemas/treatments.py).
@@ -64,29 +65,7 @@ class AssessmentRecord(AssessmentOut):
     deleted_at: DeletedAt = None
 
 
-class Vitals(Schema):
-    systolic_max: Annotated[StrictInt, Field(ge=50, le=300)] | None = None
-    diastolic_max: Annotated[StrictInt, Field(ge=20, le=200)] | None = None
-    heart_rate_max: Annotated[StrictInt, Field(ge=20, le=250)] | None = None
-    spo2_min: Annotated[StrictInt, Field(ge=50, le=100)] | None = None
-
-
-class AdverseEffect(Schema):
-    effect: Effect
-    severity: Severity
-
-
-class SeriesRecord(Schema):
-    id: uuid.UUID
-    name: str
-    modality: Modality
-    protocol: str | None
-    planned_sessions: int | None
-    baseline_days: int
-    follow_up_days: int
-    version: int
-    created_at: UTCDatetime
-    updated_at: UTCDatetime
+class SeriesRecord(SeriesOut):
     deleted_at: DeletedAt = None
 
 

@@ -9,10 +9,9 @@ from typing import Annotated, Literal
 from pydantic import Field, JsonValue, field_validator, model_validator
 
 from app.schemas.common import DisplayName, Schema, TimeZoneName, not_nullable
+from app.vocabulary import Branch, Side
 
-Branch = Literal["V1", "V2", "V3"]
 Ichd3Type = Literal["classical", "secondary", "idiopathic", "unknown"]
-Side = Literal["left", "right", "bilateral"]
 WeightKg = Annotated[float, Field(gt=0, le=500)]
 BirthYear = Annotated[int, Field(ge=1900, le=2100)]
 # Documents what _unique_branches enforces.

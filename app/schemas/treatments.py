@@ -13,41 +13,20 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, StrictBool, field_validator
 
-from app.models.treatments import (
-    ADVERSE_EFFECTS,
-    MAX_DOSE_MG,
-    MAX_DOSE_MG_PER_KG,
-    MODALITIES,
-    PROTOCOL_MAX,
-    ROUTES,
-    SEVERITIES,
-)
+from app.models.treatments import MAX_DOSE_MG, MAX_DOSE_MG_PER_KG, PROTOCOL_MAX
 from app.schemas.common import Schema, UTCDatetime, not_nullable
 from app.schemas.diary import Note, PastTimestamp, Score, ShortText, reject_null
+from app.vocabulary import (
+    ADVERSE_EFFECTS,
+    MODALITIES,
+    ROUTES,
+    SEVERITIES,
+    Effect,
+    Modality,
+    Route,
+    Severity,
+)
 
-Modality = Literal[
-    "ketamine_iv",
-    "ketamine_im",
-    "ketamine_intranasal",
-    "ketamine_oral",
-    "esketamine_nasal",
-    "other",
-]
-Route = Literal["iv", "im", "intranasal", "oral", "subcutaneous"]
-Effect = Literal[
-    "dissociation",
-    "nausea",
-    "vomiting",
-    "hypertension",
-    "tachycardia",
-    "dizziness",
-    "headache",
-    "hallucination",
-    "anxiety",
-    "sedation",
-    "other",
-]
-Severity = Literal["mild", "moderate", "severe"]
 SessionFlag = Literal["incomplete", "dose_unverified", "hypertension_reading"]
 RecorderRole = Literal["patient", "clinician", "admin", "partner"]
 # The database CHECKs are built from the model tuples; keep both in step.

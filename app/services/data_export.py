@@ -47,8 +47,8 @@ from app.schemas.exports import (
     PatientRecord,
     SeriesRecord,
     SessionRecord,
-    Vitals,
 )
+from app.schemas.treatments import Vitals
 from app.services.access_log import ENTRY_COLUMNS, entry_out
 from app.services.actors import Actor
 from app.services.assessments import assessment_out

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.models.diary import BRANCHES, QUALITIES, TRIGGERS
+from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS
 
 TIMEZONE = "Europe/Berlin"
 WEIGHT_KG = 72.0

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from app.errors import ValidationFailed
 from app.models import Episode, Patient
-from app.models.diary import BRANCHES, QUALITIES, TRIGGERS
 from app.schemas.common import Page
-from app.schemas.diary import EpisodeBody, EpisodeIn, EpisodeOut, EpisodePatch, Trigger
+from app.schemas.diary import EpisodeBody, EpisodeIn, EpisodeOut, EpisodePatch
 from app.services import idempotency, listing, records
 from app.services.records import RecordKind, Written
 from app.services.sql import table_of
+from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS, Trigger
 
 _table = table_of(Episode)
 LIST_CURSOR = "episodes"

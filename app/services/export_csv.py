@@ -19,10 +19,10 @@ from sqlalchemy import RowMapping, select
 
 from app.db import Database
 from app.models import Episode
-from app.models.diary import BRANCHES, QUALITIES, TRIGGERS
 from app.services.episodes import from_mask
 from app.services.sql import table_of
 from app.services.streaming import chunked, rows, snapshot
+from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS
 
 COLUMNS = (
     "id",

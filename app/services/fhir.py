@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from app.models.diary import BRANCHES, QUALITIES, TRIGGERS
 from app.services.episodes import from_mask
+from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS
 
 Json = dict[str, Any]
 

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.models import Series, TreatmentSession
-from app.models.treatments import ADVERSE_EFFECTS
 from app.schemas.treatments import AdverseEffect, SeriesOut, SessionFlag, SessionOut, VitalsOut
 from app.services.records import RecordKind
 from app.services.sql import table_of
+from app.vocabulary import ADVERSE_EFFECTS
 
 series_table = table_of(Series)
 sessions_table = table_of(TreatmentSession)

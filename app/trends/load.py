@@ -37,7 +37,7 @@ from app.models import (
     Series,
     TreatmentSession,
 )
-from app.models.diary import INSTRUMENTS, TRIGGERS
+from app.models.diary import INSTRUMENTS
 from app.trends.days import utc_range
 from app.trends.inputs import (
     AssessmentRow,
@@ -50,6 +50,7 @@ from app.trends.inputs import (
     TrendInputs,
 )
 from app.trends.windows import window_range
+from app.vocabulary import TRIGGERS
 
 
 @dataclass(frozen=True)

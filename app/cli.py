@@ -50,8 +50,8 @@ def _migrate(args: argparse.Namespace) -> int:
 def _create_user(args: argparse.Namespace) -> int:
     from app.errors import AppError
     from app.schemas.common import TimeZoneName
-    from app.services.accounts import create_user_cli
     from app.services.context import AppContext
+    from app.services.identity.accounts import create_user_cli
 
     if not args.password_stdin:
         print("error: pass the password on standard input with --password-stdin", file=sys.stderr)
@@ -92,7 +92,7 @@ def _create_user(args: argparse.Namespace) -> int:
 
 def _audit_verify(_args: argparse.Namespace) -> int:
     from app.db import Database
-    from app.services.audit import verify
+    from app.services.care.audit import verify
 
     db = Database(get_settings().database_url, pool_size=1)
     try:
@@ -114,7 +114,7 @@ def _purge_tombstones(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from app.services.context import AppContext
-    from app.services.purge import purge
+    from app.services.sync.purge import purge
 
     if args.days < 180 or args.key_days < 30:
         print("error: tombstones are kept 180 days and keys 30 days at least", file=sys.stderr)
@@ -136,7 +136,7 @@ def _purge_tombstones(args: argparse.Namespace) -> int:
 def _seed_demo(_args: argparse.Namespace) -> int:
     from app.dbmigrate import upgrade
     from app.services.context import AppContext
-    from app.services.demo import instructions, seed_demo
+    from app.services.demo.seed import instructions, seed_demo
 
     settings = get_settings()
     if settings.env == "production":

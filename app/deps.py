@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, Unauthorized
 from app.models import Patient
-from app.services import audit
-from app.services.access import (
+from app.services.care import audit
+from app.services.care.access import (
     AccessMode,
     AccessPolicy,
     Scope,
@@ -26,9 +26,9 @@ from app.services.access import (
     authorise_write,
     owned,
 )
-from app.services.actors import Actor
-from app.services.auth import resolve_actor
 from app.services.context import AppContext
+from app.services.identity.actors import Actor
+from app.services.identity.auth import resolve_actor
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 METHOD_ACTIONS: dict[str, audit.Action] = {

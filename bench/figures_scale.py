@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import httpx
 
-from app.services.changes import encode_cursor
+from app.services.sync.changes import encode_cursor
 from bench.client import API, Account
 from bench.measure import Call, interleaved, peak_rss_growth_mib
 from bench.report import Figure, Target, not_measured

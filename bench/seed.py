@@ -24,7 +24,7 @@ from sqlalchemy import Engine, Table, text, update
 
 from app.db import make_engine
 from app.models import Checkin, Episode, Grant, Patient, Series, TreatmentSession, User
-from app.services.sql import table_of
+from app.services.sync.sql import table_of
 
 CHUNK = 5000
 SESSIONS = 6

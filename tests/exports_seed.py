@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from app.models import Series, TreatmentSession
 from app.services.context import AppContext
-from app.services.records import ChangeSeq
+from app.services.sync.records import ChangeSeq
 from tests.diary import assessment_url, checkin_url, episode, episode_url, medication_url, new_id
 from tests.helpers import Account
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from app.services.accounts import create_user_cli
 from app.services.context import AppContext
+from app.services.identity.accounts import create_user_cli
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from app.models import Assessment, Checkin, Episode, Medication
 from app.services.context import AppContext
-from app.services.sql import table_of
+from app.services.sync.sql import table_of
 from tests.helpers import Api
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

@@ -18,8 +18,8 @@ from sqlalchemy import insert, select, update
 from app.db import utcnow
 from app.models import Series, TreatmentSession
 from app.services.context import AppContext
-from app.services.records import ChangeSeq
-from app.services.sql import table_of
+from app.services.sync.records import ChangeSeq
+from app.services.sync.sql import table_of
 from tests.helpers import Account
 
 API = "/api/v1"

@@ -10,7 +10,7 @@ from app.api.responses import problems
 from app.deps import OwnPatient, SessionDep
 from app.schemas.audit import AccessLogEntryOut
 from app.schemas.common import Page
-from app.services.access_log import access_log
+from app.services.care.access_log import access_log
 
 router = APIRouter(tags=["patients"])
 

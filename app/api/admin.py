@@ -12,7 +12,8 @@ from app.deps import AdminActor, ContextDep, SessionDep
 from app.schemas.auth import AdminUserIn, UserOut
 from app.schemas.clients import ClientCreatedOut, ClientIn, ClientOut
 from app.schemas.common import Page
-from app.services import accounts, clients
+from app.services.care import clients
+from app.services.identity import accounts
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 

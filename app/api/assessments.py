@@ -13,8 +13,8 @@ from app.api.responses import problems
 from app.deps import ReadablePatient, SessionDep, WritablePatient
 from app.schemas.assessments import AssessmentIn, AssessmentOut, Instrument
 from app.schemas.common import Limit, Page
-from app.services import assessments
-from app.services.records import etag
+from app.services.diary import assessments
+from app.services.sync.records import etag
 
 router = APIRouter(tags=["assessments"])
 

@@ -13,7 +13,8 @@ from app.api.responses import problems
 from app.deps import ClientIP, ContextDep, CurrentActor, SessionDep
 from app.errors import OAuthError
 from app.schemas.auth import PasswordChangeIn, RegisterIn, TokenOut, UserOut
-from app.services import accounts, auth, clients
+from app.services.care import clients
+from app.services.identity import accounts, auth
 
 router = APIRouter(tags=["auth"])
 

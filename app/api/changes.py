@@ -10,7 +10,7 @@ from app.api.responses import problems
 from app.deps import ReadablePatient, SessionDep
 from app.schemas.common import Limit
 from app.schemas.diary import ChangesOut
-from app.services import changes
+from app.services.sync import changes
 
 router = APIRouter(tags=["sync"])
 

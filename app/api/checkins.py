@@ -12,8 +12,8 @@ from app.api.responses import problems
 from app.deps import ReadablePatient, SessionDep, WritablePatient
 from app.schemas.common import Limit, Page
 from app.schemas.diary import CheckinIn, CheckinOut
-from app.services import checkins
-from app.services.records import etag
+from app.services.diary import checkins
+from app.services.sync.records import etag
 
 router = APIRouter(tags=["checkins"])
 

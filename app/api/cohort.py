@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Response
 from app.api.responses import problems
 from app.deps import ContextDep, CurrentActor, RequestInfoDep, SessionDep
 from app.schemas.trends import CohortOut
-from app.services import cohort
+from app.services.outcomes import cohort
 
 router = APIRouter(tags=["trends"])
 

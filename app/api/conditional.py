@@ -8,8 +8,8 @@ from fastapi import Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.services.idempotency import Outcome
-from app.services.records import RecordKind, Written, etag
+from app.services.sync.idempotency import Outcome
+from app.services.sync.records import RecordKind, Written, etag
 
 OutT = TypeVar("OutT", bound=BaseModel)
 

@@ -29,8 +29,9 @@ from app.schemas.diary import (
     EpisodePatch,
     IntensityQuery,
 )
-from app.services import batch, episodes
-from app.services.records import etag
+from app.services.diary import episodes
+from app.services.sync import batch
+from app.services.sync.records import etag
 from app.vocabulary import Trigger
 
 router = APIRouter(tags=["episodes"])

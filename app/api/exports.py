@@ -12,10 +12,12 @@ from app.api.responses import problems
 from app.deps import ContextDep, CurrentActor, ReportablePatient, RequestInfoDep, SessionDep
 from app.schemas.exports import EraseIn, ExportDocument, ImportDocument, ImportResult
 from app.security.rate_limit import export_key, rate_limit
-from app.services import audit, data_export, data_import, erasure
+from app.services.care import audit
 from app.services.context import AppContext
-from app.services.export_csv import episodes_csv
-from app.services.export_fhir import FHIR_JSON, fhir_bundle
+from app.services.exports import data_export, data_import
+from app.services.exports.episodes_csv import episodes_csv
+from app.services.exports.fhir_bundle import FHIR_JSON, fhir_bundle
+from app.services.identity import erasure
 
 router = APIRouter(tags=["exports"])
 

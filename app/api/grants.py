@@ -11,7 +11,7 @@ from app.api.responses import problems
 from app.deps import OwnPatient, SessionDep
 from app.schemas.common import Page
 from app.schemas.grants import GrantIn, GrantOut
-from app.services import grants
+from app.services.care import grants
 
 router = APIRouter(tags=["patients"])
 

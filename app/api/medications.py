@@ -19,8 +19,8 @@ from app.api.responses import problems
 from app.deps import CurrentActor, ReadablePatient, SessionDep, WritablePatient
 from app.schemas.common import Limit, Page
 from app.schemas.diary import MedicationIn, MedicationOut, MedicationPatch
-from app.services import medications
-from app.services.records import etag
+from app.services.diary import medications
+from app.services.sync.records import etag
 
 router = APIRouter(tags=["medications"])
 

@@ -17,7 +17,7 @@ from app.deps import (
 )
 from app.schemas.common import Page
 from app.schemas.patients import PatientOut, PatientPatch
-from app.services import patients
+from app.services.care import patients
 
 router = APIRouter(tags=["patients"])
 

@@ -26,9 +26,10 @@ from app.schemas.treatments import (
     SessionOut,
     SessionPatch,
 )
-from app.services import series, treatment_sessions
-from app.services.records import etag
-from app.services.treatments import SERIES, SESSIONS
+from app.services.sync.records import etag
+from app.services.treatments import series
+from app.services.treatments import sessions as treatment_sessions
+from app.services.treatments.shared import SERIES, SESSIONS
 
 router = APIRouter(tags=["treatments"])
 

@@ -12,7 +12,7 @@ from app.api.responses import problems
 from app.deps import ReportablePatient, SessionDep
 from app.schemas.trends import TimeseriesOut, TrendOut
 from app.security.headers import report_headers, svg_headers
-from app.services import trends
+from app.services.outcomes import trends
 
 router = APIRouter(tags=["trends"])
 

@@ -201,7 +201,7 @@ class MedicationDose(Base):
 
     ``medications.dose_mg_per_day`` is changed in place (PATCH/PUT), which would lose the old
     dose; the medications service writes an entry here whenever a dose changes, so the trends
-    can report the change (services/medication_doses.py). Not a synced record: the change feed
+    can report the change (services/diary/medication_doses.py). Not a synced record: the change feed
     carries the medication itself. Entries go with their medication (cascade).
     """
 

@@ -32,7 +32,7 @@ class Grant(Base):
     """A patient's permission for one clinician or one partner client.
 
     Revoked grants stay as history. At most one unrevoked grant per (patient, grantee): a new
-    grant to the same grantee revokes the previous one (see services/grants.py).
+    grant to the same grantee revokes the previous one (see services/care/grants.py).
     """
 
     __tablename__ = "grants"

@@ -53,7 +53,8 @@ class Patient(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Last change-feed position handed out for this patient; bumped under the row lock.
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    # Length of this patient's audit chain; bumping it locks the chain head (services/audit.py).
+    # Length of this patient's audit chain; bumping it locks the chain head
+    # (services/care/audit.py).
     audit_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     # Highest change position whose tombstone was purged: a feed cursor below it may have missed
     # a deletion, so it gets 410 and the client resyncs in full.

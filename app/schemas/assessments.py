@@ -1,7 +1,7 @@
 """Validated questionnaires (PHQ-9, GAD-7, Penn-FPS-R, PGIC, CADSS-6).
 
 The item count and range depend on the instrument, so they are checked after parsing
-(``app.services.assessments.check_items``) where the error can name the item's index.
+(``app.services.diary.assessments.check_items``) where the error can name the item's index.
 """
 
 from __future__ import annotations

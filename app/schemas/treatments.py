@@ -3,7 +3,7 @@
 The same body rules as the diary: unknown and read-only fields are 422, timestamps need an offset
 and may not lie in the future beyond the diary's clock skew, numbers are strict. Checks that need
 the stored state or the patient (the dose cross-check, duplicate adverse effects, vitals that
-contradict each other) run in ``app.services.treatment_sessions`` so the 422 can name the field.
+contradict each other) run in ``app.services.treatments.sessions`` so the 422 can name the field.
 """
 
 from __future__ import annotations

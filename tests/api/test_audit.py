@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from app import cli
 from app.deps import route_template
 from app.models import AuditEntry, Patient
-from app.services import audit
-from app.services.actors import Actor
+from app.services.care import audit
 from app.services.context import AppContext
+from app.services.identity.actors import Actor
 from app.settings import get_settings
 from tests.helpers import Api, assert_problem
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
 
-from app.services import batch
+from app.services.sync import batch
 from tests.diary import changes_url, episode, episode_url, new_id
 from tests.helpers import Api, assert_problem
 

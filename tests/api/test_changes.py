@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.db import utcnow
 from app.services.context import AppContext
-from app.services.purge import purge
+from app.services.sync.purge import purge
 from tests.diary import (
     assessment,
     assessment_url,

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.services import cohort
 from app.services.context import AppContext
+from app.services.outcomes import cohort
 from tests.helpers import Account, Api, assert_problem
 from tests.trend_data import API, add_series, add_session
 from tests.trend_scenarios import berlin_scenario

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from app.db import Base
 from app.models import AuditEntry, Grant, Patient
-from app.services import audit
+from app.services.care import audit
 from app.services.context import AppContext
-from app.services.erasure import ERASED_NAME
+from app.services.identity.erasure import ERASED_NAME
 from tests.diary import episode, episode_url, new_id
 from tests.exports_seed import PATIENT_NAME, seed_rich_patient
 from tests.helpers import Account, Api, assert_problem

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 
 from app.services.context import AppContext
-from app.services.export_csv import COLUMNS, episodes_csv
-from app.services.streaming import CHUNK_BYTES
+from app.services.exports.episodes_csv import COLUMNS, episodes_csv
+from app.services.exports.streaming import CHUNK_BYTES
 from tests.diary import episode, episode_url, new_id
 from tests.helpers import Api, assert_problem
 

@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 
 from app import cli
 from app.db import utcnow
-from app.services import idempotency
-from app.services.changes import encode_cursor
 from app.services.context import AppContext
-from app.services.purge import purge
+from app.services.sync import idempotency
+from app.services.sync.changes import encode_cursor
+from app.services.sync.purge import purge
 from tests.diary import changes_url, episode, episode_url, new_id
 from tests.helpers import Api, assert_problem
 

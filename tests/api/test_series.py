@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from app.db import utcnow
 from app.services.context import AppContext
-from app.services.purge import purge
-from app.services.treatments import sessions_table
+from app.services.sync.purge import purge
+from app.services.treatments.shared import sessions_table
 from tests.diary import (
     assessment,
     assessment_url,

@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 
 from app.models import Patient
 from app.schemas.diary import EpisodeIn
-from app.services import records
-from app.services.changes import read_changes
 from app.services.context import AppContext
-from app.services.episodes import EPISODES, body_columns
+from app.services.diary.episodes import EPISODES, body_columns
+from app.services.sync import records
+from app.services.sync.changes import read_changes
 from tests.diary import (
     changes_url,
     checkin_url,

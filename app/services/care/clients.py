@@ -1,0 +1,117 @@
+"""Partner clients: registration by admins, the client_credentials grant, resolving their tokens."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.errors import NotFound, OAuthError, Unauthorized
+from app.models import PartnerClient
+from app.schemas.auth import TokenOut
+from app.schemas.clients import ClientCreatedOut, ClientIn, ClientOut
+from app.schemas.common import Page
+from app.security.tokens import constant_time_equal, hash_opaque_token, new_opaque_token
+from app.services.context import AppContext
+from app.services.identity.actors import Actor
+from app.services.sync import cursors
+
+INVALID_CLIENT = "Unknown client, wrong secret, or the client is disabled."
+
+
+def register_client(session: Session, data: ClientIn) -> ClientCreatedOut:
+    secret = new_opaque_token()
+    client = PartnerClient(
+        name=data.name, secret_hash=hash_opaque_token(secret), scopes=list(data.scopes)
+    )
+    session.add(client)
+    session.commit()
+    return ClientCreatedOut(
+        client_id=client.id, client_secret=secret, name=client.name, scopes=data.scopes
+    )
+
+
+def _client_out(client: PartnerClient) -> ClientOut:
+    return ClientOut(
+        client_id=client.id,
+        name=client.name,
+        scopes=sorted(client.scopes),  # type: ignore[arg-type]
+        created_at=client.created_at,
+        disabled_at=client.disabled_at,
+    )
+
+
+def list_clients(session: Session, *, limit: int, cursor: str | None) -> Page[ClientOut]:
+    query = select(PartnerClient).order_by(PartnerClient.id)
+    if cursor is not None:
+        (after,) = cursors.decode(cursor, "clients", 1)
+        query = query.where(PartnerClient.id > cursors.as_uuid(after))
+    rows = list(session.scalars(query.limit(limit + 1)))
+    next_cursor = cursors.encode("clients", str(rows[limit - 1].id)) if len(rows) > limit else None
+    return Page[ClientOut](items=[_client_out(c) for c in rows[:limit]], next_cursor=next_cursor)
+
+
+def disable_client(session: Session, client_id: uuid.UUID) -> None:
+    """Its tokens stop working on the next request; idempotent. Grants stay for the record."""
+    if session.get(PartnerClient, client_id) is None:
+        raise NotFound("No such client.")
+    session.execute(
+        update(PartnerClient)
+        .where(PartnerClient.id == client_id, PartnerClient.disabled_at.is_(None))
+        .values(disabled_at=utcnow())
+    )
+    session.commit()
+
+
+def client_credentials_grant(
+    session: Session, ctx: AppContext, client_id: str, client_secret: str, scope: str | None
+) -> TokenOut:
+    client = _authenticate(session, client_id, client_secret)
+    registered = frozenset(client.scopes)
+    requested = frozenset(scope.split()) if scope and scope.strip() else registered
+    if not requested <= registered:
+        unknown = " ".join(sorted(requested - registered))
+        raise OAuthError("invalid_scope", f"The client is not registered for: {unknown}.")
+    token = ctx.tokens.issue_access(
+        subject=str(client.id), subject_kind="client", now=utcnow(), scopes=requested
+    )
+    return TokenOut(
+        access_token=token,
+        expires_in=int(ctx.tokens.access_ttl.total_seconds()),
+        scope=" ".join(sorted(requested)),
+    )
+
+
+def _authenticate(session: Session, client_id: str, client_secret: str) -> PartnerClient:
+    presented = hash_opaque_token(client_secret)
+    try:
+        client = session.get(PartnerClient, uuid.UUID(client_id))
+    except ValueError:
+        client = None
+    if (
+        client is None
+        or client.disabled_at is not None
+        or not constant_time_equal(presented, client.secret_hash)
+    ):
+        raise OAuthError("invalid_client", INVALID_CLIENT, status=401)
+    return client
+
+
+def resolve_client_actor(session: Session, client_id: uuid.UUID, scopes: frozenset[str]) -> Actor:
+    """Checked on every request: a disabled or deleted client's tokens stop working at once."""
+    found = session.execute(
+        select(PartnerClient.name, PartnerClient.scopes, PartnerClient.disabled_at).where(
+            PartnerClient.id == client_id
+        )
+    ).first()
+    if found is None or found.disabled_at is not None:
+        raise Unauthorized("The client is unknown or disabled.")
+    return Actor(
+        id=client_id,
+        role="partner",
+        display_name=found.name,
+        # A token never carries more than the client is registered for now.
+        scopes=scopes & frozenset(found.scopes),
+    )

@@ -1,0 +1,87 @@
+"""Reading and updating the patient profile."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.errors import PreconditionFailed
+from app.models import Patient
+from app.schemas.common import Page
+from app.schemas.patients import Diagnosis, PatientOut, PatientPatch
+from app.services.care import audit
+from app.services.care.access import visible_patients
+from app.services.identity.actors import Actor
+from app.services.sync import cursors
+
+
+def patient_out(patient: Patient) -> PatientOut:
+    return PatientOut(
+        id=patient.id,
+        display_name=patient.display_name,
+        timezone=patient.timezone,
+        birth_year=patient.birth_year,
+        weight_kg=patient.weight_kg,
+        diagnosis=Diagnosis(
+            ichd3_type=patient.ichd3_type,  # type: ignore[arg-type]
+            side=patient.side,  # type: ignore[arg-type]
+            branches=list(patient.branches or []),  # type: ignore[arg-type]
+            concomitant_continuous_pain=patient.concomitant_continuous_pain,
+            diagnosed_on=patient.diagnosed_on,
+        ),
+        version=patient.version,
+    )
+
+
+def list_patients(
+    session: Session,
+    db: Database,
+    actor: Actor,
+    info: audit.RequestInfo,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page[PatientOut]:
+    after = (
+        cursors.as_uuid(cursors.decode(cursor, "patients", 1)[0]) if cursor is not None else None
+    )
+    rows = visible_patients(session, actor, limit=limit, after=after)
+    items = [patient_out(p) for p in rows[:limit]]
+    next_cursor = cursors.encode("patients", str(rows[limit - 1].id)) if len(rows) > limit else None
+    # End the read before the audit's write transaction: one pooled connection at a time.
+    session.commit()
+    # Names and diagnoses were shown: each listed patient sees this on their access log.
+    audit.record(db, [audit.event_for(actor, p.id, info, "success") for p in items])
+    return Page[PatientOut](items=items, next_cursor=next_cursor)
+
+
+def check_if_match(if_match: str | None, version: int) -> None:
+    """A stale ``If-Match`` is a lost update waiting to happen: refuse it with 412."""
+    if if_match is None:
+        return
+    tags = {t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")}
+    if "*" not in tags and str(version) not in tags:
+        raise PreconditionFailed(
+            f"The record is at version {version}; reload it and apply the change again."
+        )
+
+
+def update_patient(
+    session: Session, patient: Patient, data: PatientPatch, if_match: str | None
+) -> PatientOut:
+    # The patient was read before this transaction began (services/care/access.py): read it again
+    # under the row lock, so If-Match compares with the version this write replaces.
+    session.refresh(patient, with_for_update=True)
+    check_if_match(if_match, patient.version)
+    changes = data.model_dump(exclude_unset=True)
+    diagnosis = changes.pop("diagnosis", None) or {}
+    changes.update(diagnosis)
+    changed = False
+    for key, value in changes.items():
+        if getattr(patient, key) != value:
+            setattr(patient, key, value)
+            changed = True
+    if changed:
+        patient.version += 1
+    session.commit()
+    return patient_out(patient)

@@ -1,0 +1,1 @@
+"""``paindiary seed-demo``: a synthetic demo patient, clinician and ketamine series."""

@@ -21,6 +21,7 @@ from app.api import (
     episodes,
     exports,
     grants,
+    me,
     medications,
     ops,
     patients,
@@ -28,13 +29,13 @@ from app.api import (
     trends,
 )
 from app.api.openapi import install_openapi
-from app.errors import install_error_handlers
 from app.metrics import MetricsMiddleware, forget_process
 from app.middleware import (
     ProblemCORSMiddleware,
     RequestGuardMiddleware,
     ResponseHeadersMiddleware,
 )
+from app.problems import install_error_handlers
 from app.route_index import route_index
 from app.services.context import AppContext
 from app.settings import Settings, get_settings
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     for router in (
         auth.router,
+        me.router,
         admin.router,
         patients.router,
         grants.router,

@@ -12,7 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_BASE, PROBLEM_JSON
+from app.problems import PROBLEM_BASE, PROBLEM_JSON
 from app.security.headers import API_CSP, DOCS_PATHS
 
 # DELETE too: DELETE /me carries a body ({password}), which must be capped like any other.

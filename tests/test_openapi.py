@@ -26,7 +26,7 @@ from pydantic import BaseModel
 import app.schemas
 from app.api.openapi import render_openapi
 from app.deps import PARTNER_SCOPES, TOKEN_URL
-from app.errors import PROBLEM_BASE, PROBLEM_JSON
+from app.problems import PROBLEM_BASE, PROBLEM_JSON
 from tools.openapi_snapshot import SNAPSHOT, current_document
 
 OPERATION_ID = re.compile(r"^[a-z][A-Za-z0-9]+$")

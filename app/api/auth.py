@@ -10,9 +10,9 @@ from urllib.parse import unquote_plus
 from fastapi import APIRouter, Form, Request, Response, status
 
 from app.api.responses import problems
-from app.deps import ClientIP, ContextDep, CurrentActor, SessionDep
+from app.deps import ClientIP, ContextDep, SessionDep
 from app.errors import OAuthError
-from app.schemas.auth import PasswordChangeIn, RegisterIn, TokenOut, UserOut
+from app.schemas.auth import RegisterIn, TokenOut, UserOut
 from app.services.care import clients
 from app.services.identity import accounts, auth
 
@@ -187,34 +187,3 @@ def revoke(
     used to probe tokens."""
     auth.revoke(session, ctx, token)
     return Response(status_code=status.HTTP_200_OK)
-
-
-@router.get(
-    "/me",
-    operation_id="getMe",
-    summary="The signed-in account",
-    tags=["me"],
-    responses=problems(401, 403),
-)
-def me(actor: CurrentActor, session: SessionDep) -> UserOut:
-    """Who the access token belongs to: id, e-mail, display name, role and, for patients,
-    `patient_id` (null otherwise). People only: partner tokens have no account (403)."""
-    return accounts.get_me(session, actor)
-
-
-@router.post(
-    "/me/password",
-    status_code=status.HTTP_204_NO_CONTENT,
-    operation_id="changePassword",
-    summary="Change the password; every other session of the account ends",
-    tags=["me"],
-    responses=problems(401, 403, 422, 429),
-)
-def change_password(
-    data: PasswordChangeIn, actor: CurrentActor, session: SessionDep, ctx: ContextDep
-) -> Response:
-    """Needs the current password (wrong: 401; its check counts against the sign-in limit,
-    429 with Retry-After). Answers 204; every other sign-in session of the account ends, this
-    one stays. People only: partner tokens get 403."""
-    accounts.change_password(session, ctx, actor, data)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)

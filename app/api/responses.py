@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.errors import PROBLEM_BASE, PROBLEM_JSON, RETRY_AFTER_SECONDS
+from app.problems import PROBLEM_BASE, PROBLEM_JSON, RETRY_AFTER_SECONDS
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 

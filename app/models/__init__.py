@@ -2,8 +2,9 @@
 
 from app.models.accounts import AuthSession, RefreshToken, User
 from app.models.audit import AuditEntry
+from app.models.clients import PartnerClient
 from app.models.diary import Assessment, Checkin, Episode, Medication, MedicationDose
-from app.models.grants import Grant, PartnerClient
+from app.models.grants import Grant
 from app.models.idempotency import IdempotencyKey
 from app.models.patients import Patient
 from app.models.rate_limits import RateLimit

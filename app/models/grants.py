@@ -1,31 +1,16 @@
-"""Who a patient let in: partner clients (OAuth2 client credentials) and access grants."""
+"""Who a patient let in: access grants to clinicians and partner clients."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Uuid, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
 
-SCOPES = ("diary:read", "diary:write", "reports:read")
-
 _ACTIVE = text("revoked_at IS NULL")
-
-
-class PartnerClient(Base):
-    """A partner system. Its secret has 256 random bits, so SHA-256 (not Argon2) stores it."""
-
-    __tablename__ = "partner_clients"
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    name: Mapped[str] = mapped_column(String(200))
-    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class Grant(Base):

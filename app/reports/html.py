@@ -179,11 +179,17 @@ def _relief_text(trend: TrendResult) -> str:
             f"{formatting.day(relief.end_day)}, when attacks came back to half the baseline "
             f"rate for two weeks; attacks {depth} % below baseline during relief"
         )
+    seen = formatting.day(relief.last_observed_day)
+    if relief.status == "ongoing":
+        return (
+            f"At least {relief.duration_days} days and still running on "
+            f"{trend.as_of.isoformat()}: onset on {onset}, last seen {seen}; attacks {depth} % "
+            "below baseline during relief"
+        )
     reason = CENSOR_TEXT[relief.censor_reason or "data_gap"]
     return (
-        f"At least {relief.duration_days} days (censored): onset on {onset}, last seen "
-        f"{formatting.day(relief.last_observed_day)}; the look stopped because {reason}; "
-        f"attacks {depth} % below baseline during relief"
+        f"At least {relief.duration_days} days (censored: the look stopped because {reason}): "
+        f"onset on {onset}, last seen {seen}; attacks {depth} % below baseline during relief"
     )
 
 

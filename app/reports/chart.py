@@ -209,6 +209,8 @@ def date_ticks(first: date, last: date) -> list[tuple[date, str]]:
 def _window_label(name: str) -> str:
     if name.startswith("follow_up_"):
         return "FU " + name.removeprefix("follow_up_")
+    if name == "reference_baseline":
+        return "Reference baseline"
     return name.capitalize()
 
 
@@ -374,7 +376,8 @@ def _draw_baseline_rate(axes: Axes, baseline_rate: float | None) -> None:
     """B and 0.5 x B as labelled horizontal lines: relief means the 7-day mean below 0.5 x B."""
     if baseline_rate is None:
         return
-    right_edge = blended_transform_factory(axes.transAxes, axes.transData)
+    # Labelled inside the plot, at its right end, so they never meet the right axis' ticks.
+    right_end = blended_transform_factory(axes.transAxes, axes.transData)
     for gid, value, label, style in (
         ("baseline-rate", baseline_rate, "B", (0, (6, 2))),
         ("half-baseline-rate", baseline_rate / 2, "0.5 \u00d7 B", (0, (1, 1.5))),
@@ -382,14 +385,15 @@ def _draw_baseline_rate(axes: Axes, baseline_rate: float | None) -> None:
         line = axes.axhline(value, color="black", linewidth=0.8, linestyle=style, zorder=4)
         line.set_gid(gid)
         axes.text(
-            1.0,
+            0.995,
             value,
-            f" {label}",
-            transform=right_edge,
-            ha="left",
-            va="center",
+            label,
+            transform=right_end,
+            ha="right",
+            va="bottom",
             fontsize=6,
-            clip_on=False,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+            zorder=7,
         )
 
 

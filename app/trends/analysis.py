@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
+from functools import cached_property
 
 from app.trends.flags import Flag, baseline_flags
 from app.trends.inputs import TrendInputs
@@ -16,7 +17,13 @@ from app.trends.medications import MedicationEvent, first_added_treatment, medic
 from app.trends.metrics import DiaryIndex, RangeSummary, summarise
 from app.trends.plan import SeriesPlan, plan_for
 from app.trends.relief import Relief, relief
-from app.trends.stats import MIN_OBSERVED_DAYS, Comparison, compare, is_responder
+from app.trends.stats import (
+    MIN_OBSERVED_DAYS,
+    Comparison,
+    compare,
+    compare_metric,
+    is_responder,
+)
 from app.trends.windows import FIRST_FOLLOW_UP, Bound, earliest
 
 RESPONDER_DAYS = 28  # responder is judged once H' >= end + 28
@@ -24,17 +31,37 @@ RESPONDER_DAYS = 28  # responder is judged once H' >= end + 28
 
 @dataclass(frozen=True)
 class SeriesAnalysis:
-    """One series as of ``plan.as_of``; ``relief_bound`` is H'."""
+    """One series as of ``plan.as_of``; ``relief_bound`` is H'. The comparisons (with their
+    Mann-Whitney tests) are computed when first asked for: the courses overview needs none."""
 
     plan: SeriesPlan
     index: DiaryIndex
     summaries: dict[str, RangeSummary]  # per window name
     events: tuple[MedicationEvent, ...]
     relief_bound: Bound
-    comparisons: tuple[Comparison, ...]
     responder: bool | None
     relief: Relief | None
     flags: tuple[Flag, ...]
+
+    @cached_property
+    def comparisons(self) -> tuple[Comparison, ...]:
+        """Treatment and every follow-up window against the reference baseline."""
+        return tuple(
+            comparison
+            for window in (self.plan.treatment, *self.plan.follow_ups)
+            for comparison in compare(self.reference, window.name, self.summaries[window.name])
+        )
+
+    @cached_property
+    def follow_up_1(self) -> Comparison | None:
+        """follow_up_1's attacks per day against the reference, without its p-value (the
+        cohort table shows none); ``None`` before follow_up_1 begins."""
+        window = self.summaries.get(FIRST_FOLLOW_UP)
+        if window is None:
+            return None
+        return compare_metric(
+            self.reference, FIRST_FOLLOW_UP, window, "attacks_per_day", with_test=False
+        )
 
     @property
     def reference(self) -> RangeSummary:
@@ -72,11 +99,6 @@ def analyse(inputs: TrendInputs) -> SeriesAnalysis:
     events = tuple(event for event in medication_events(inputs.medications) if event.date <= as_of)
     bound = relief_bound(plan, events)
     reference = summaries[plan.reference.name]
-    comparisons = tuple(
-        comparison
-        for window in (plan.treatment, *plan.follow_ups)
-        for comparison in compare(reference, window.name, summaries[window.name])
-    )
     responder = None
     if bound.day >= plan.end + timedelta(days=RESPONDER_DAYS):
         responder = is_responder(reference, summaries[FIRST_FOLLOW_UP])
@@ -97,7 +119,6 @@ def analyse(inputs: TrendInputs) -> SeriesAnalysis:
         summaries=summaries,
         events=events,
         relief_bound=bound,
-        comparisons=comparisons,
         responder=responder,
         relief=found,
         flags=flags,

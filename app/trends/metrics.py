@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
+from functools import cached_property
 
 from app.trends.days import day_range, inclusive_days
 from app.trends.inputs import CheckinRow, EpisodeRow
@@ -21,6 +22,7 @@ from app.trends.windows import Window
 BNI_ORDER = ("I", "II", "IIIa", "IIIb", "IV", "V")
 BNI_CONTROLLED = frozenset(BNI_ORDER[:4])
 SPONTANEOUS = "spontaneous"
+COMPARED = ("attacks_per_day", "mean_intensity", "pain_burden_per_day")
 BLOCK_DAYS = 7
 BLOCK_MIN_OBSERVED_DAYS = 3
 
@@ -78,11 +80,11 @@ class RangeSummary:
     def observed_days(self) -> int:
         return len(self.daily)
 
-    @property
+    @cached_property
     def attacks(self) -> int:
         return sum(attacks for _, attacks in self.daily)
 
-    @property
+    @cached_property
     def burden(self) -> int:
         """Σ intensity x attack_count: each attack of a volley counts with its intensity."""
         return sum(episode.intensity * episode.attack_count for episode in self.episodes)
@@ -106,12 +108,10 @@ class RangeSummary:
 
     def exact(self, metric: str) -> Fraction | None:
         """One of the compared metrics by its contract name, exactly."""
-        values = {
-            "attacks_per_day": self.attacks_per_day,
-            "mean_intensity": self.mean_intensity,
-            "pain_burden_per_day": self.pain_burden_per_day,
-        }
-        return values[metric]
+        if metric not in COMPARED:
+            raise ValueError(f"not a compared metric: {metric}")
+        value: Fraction | None = getattr(self, metric)
+        return value
 
     def block_rates(self) -> tuple[Fraction, ...]:
         """The rates of the counting 7-day blocks from ``start`` (≥ 3 observed days each)."""

@@ -15,9 +15,9 @@ from typing import Literal
 
 from scipy.stats import mannwhitneyu
 
+from app.trends.metrics import COMPARED as COMPARED_METRICS
 from app.trends.metrics import RangeSummary, as_float
 
-COMPARED_METRICS = ("attacks_per_day", "mean_intensity", "pain_burden_per_day")
 RESPONDER_REDUCTION_PCT = 50
 MIN_OBSERVED_DAYS = 7  # a window or baseline with fewer gets no category
 MIN_COUNTING_BLOCKS = 2
@@ -84,32 +84,43 @@ class Comparison:
     rate_ratio: float | None
 
 
+def compare_metric(
+    reference: RangeSummary,
+    window_name: str,
+    window: RangeSummary,
+    metric: str,
+    *,
+    with_test: bool = True,
+) -> Comparison:
+    """One metric of a treatment or follow-up window against the reference baseline;
+    ``with_test=False`` leaves the p-value out (the cohort table shows none)."""
+    enough_days = min(reference.observed_days, window.observed_days) >= MIN_OBSERVED_DAYS
+    before, after = reference.exact(metric), window.exact(metric)
+    change = change_pct(before, after)
+    p_value = ratio = None
+    if metric == "attacks_per_day":
+        if with_test:
+            p_value = block_p_value(window.block_rates(), reference.block_rates())
+        ratio = as_float(rate_ratio(before, after))
+    return Comparison(
+        window=window_name,
+        metric=metric,
+        baseline=as_float(before),
+        value=as_float(after),
+        change_pct=as_float(change),
+        category=immpact_category(change) if enough_days else None,
+        p_value=p_value,
+        rate_ratio=ratio,
+    )
+
+
 def compare(
     reference: RangeSummary, window_name: str, window: RangeSummary
 ) -> tuple[Comparison, ...]:
     """The three comparisons of one treatment or follow-up window."""
-    enough_days = min(reference.observed_days, window.observed_days) >= MIN_OBSERVED_DAYS
-    comparisons: list[Comparison] = []
-    for metric in COMPARED_METRICS:
-        before, after = reference.exact(metric), window.exact(metric)
-        change = change_pct(before, after)
-        p_value = ratio = None
-        if metric == "attacks_per_day":
-            p_value = block_p_value(window.block_rates(), reference.block_rates())
-            ratio = as_float(rate_ratio(before, after))
-        comparisons.append(
-            Comparison(
-                window=window_name,
-                metric=metric,
-                baseline=as_float(before),
-                value=as_float(after),
-                change_pct=as_float(change),
-                category=immpact_category(change) if enough_days else None,
-                p_value=p_value,
-                rate_ratio=ratio,
-            )
-        )
-    return tuple(comparisons)
+    return tuple(
+        compare_metric(reference, window_name, window, metric) for metric in COMPARED_METRICS
+    )
 
 
 def is_responder(reference: RangeSummary, follow_up_1: RangeSummary) -> bool | None:

@@ -256,3 +256,9 @@ def test_weekly_rate_range_is_min_and_max_of_counting_blocks() -> None:
 def test_weekly_rate_range_null_under_two_counting_blocks() -> None:
     episodes = [episode(d, 2) for d in range(7)] + [episode(d, 5) for d in (7, 8)]
     assert metrics_of(episodes, [], Window("w", day(0), day(13))).weekly_rate_range is None
+
+
+def test_exact_knows_only_the_compared_metrics() -> None:
+    summary = summarise(DiaryIndex.build([episode(0)], []), day(0), day(0))
+    with pytest.raises(ValueError, match="not a compared metric"):
+        summary.exact("attacks")

@@ -193,3 +193,16 @@ def test_analysis_shares_b_and_the_numbers_with_the_report() -> None:
 def test_series_needs_positive_period_lengths() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         SeriesInfo(SERIES_ID, baseline_days=0)
+
+
+def test_the_cohort_headline_is_follow_up_1_without_a_test() -> None:
+    analysis = analyse(scenario(40))
+    headline = analysis.follow_up_1
+    assert headline is not None
+    full = next(
+        c
+        for c in compute_trend(scenario(40)).comparisons
+        if (c.window, c.metric) == ("follow_up_1", "attacks_per_day")
+    )
+    assert headline == dataclasses.replace(full, p_value=None)
+    assert analyse(scenario(2)).follow_up_1 is None  # follow_up_1 has not begun

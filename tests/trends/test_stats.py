@@ -198,3 +198,12 @@ def test_comparison_fields_are_the_contract() -> None:
     assert list(Comparison.__dataclass_fields__) == [
         "window", "metric", "baseline", "value", "change_pct", "category", "p_value", "rate_ratio",
     ]  # fmt: skip
+
+
+def test_tied_blocks_can_go_below_0_03_as_scipy_computes_it() -> None:
+    # Four identical weeks on each side: the tie correction shrinks the variance.
+    tied = block_p_value([Fraction(1)] * 4, [Fraction(6)] * 4)
+    expected = mannwhitneyu([1.0] * 4, [6.0] * 4, alternative="two-sided", method="asymptotic")
+    assert tied == pytest.approx(expected.pvalue)
+    assert tied is not None
+    assert tied < 0.03

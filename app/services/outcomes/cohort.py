@@ -32,7 +32,6 @@ from app.trends import SeriesAnalysis
 from app.trends import load as loader
 from app.trends.cohort import CohortEntry, cohort_group
 from app.trends.metrics import as_float
-from app.trends.windows import FIRST_FOLLOW_UP
 
 PAGE = 500
 REPORTS_SCOPE = "reports:read"
@@ -94,16 +93,7 @@ def _row(
     }
     if analysis is None:
         return CohortRowOut.model_validate({**fields, **dict.fromkeys(OUTCOME_FIELDS)})
-    plan, relief = analysis.plan, analysis.relief
-    follow_up_1 = analysis.summaries.get(FIRST_FOLLOW_UP)
-    comparison = next(
-        (
-            c
-            for c in analysis.comparisons
-            if c.window == FIRST_FOLLOW_UP and c.metric == "attacks_per_day"
-        ),
-        None,
-    )
+    plan, relief, comparison = analysis.plan, analysis.relief, analysis.follow_up_1
     return CohortRowOut.model_validate(
         {
             **fields,
@@ -111,9 +101,7 @@ def _row(
             "course_id": plan.place.course_id,
             "booster": plan.place.booster,
             "baseline_attacks_per_day": as_float(analysis.baseline_rate),
-            "follow_up_1_attacks_per_day": None
-            if follow_up_1 is None
-            else as_float(follow_up_1.attacks_per_day),
+            "follow_up_1_attacks_per_day": None if comparison is None else comparison.value,
             "change_pct": None if comparison is None else comparison.change_pct,
             "category": None if comparison is None else comparison.category,
             "responder": analysis.responder,

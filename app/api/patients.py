@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
+from app.api.conditional import with_etag
 from app.api.responses import problems
 from app.deps import (
     ContextDep,
@@ -52,7 +53,7 @@ def list_patients(
 def get_patient(patient: ReadablePatient, response: Response) -> PatientOut:
     """Profile, time zone and diagnosis, with the version as `ETag`. The patient, and
     grantees (partners need `diary:read`, else 403); anyone else gets 404."""
-    response.headers["ETag"] = f'"{patient.version}"'
+    with_etag(response, patient.version)
     return patients.patient_out(patient)
 
 
@@ -73,5 +74,5 @@ def update_patient(
     `If-Match` with the version you read: a stale one is a 412 and changes nothing. The
     patient, and write grantees (partners need `diary:write`); read-only grantees get 403."""
     out = patients.update_patient(session, patient, data, if_match)
-    response.headers["ETag"] = f'"{out.version}"'
+    with_etag(response, out.version)
     return out

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.errors import PreconditionFailed
 from app.models import Patient
 from app.schemas.common import Page
 from app.schemas.patients import Diagnosis, PatientOut, PatientPatch
@@ -13,6 +12,7 @@ from app.services.care import audit
 from app.services.care.access import visible_patients
 from app.services.identity.actors import Actor
 from app.services.sync import cursors
+from app.services.sync.preconditions import check_if_match
 
 
 def patient_out(patient: Patient) -> PatientOut:
@@ -53,17 +53,6 @@ def list_patients(
     # Names and diagnoses were shown: each listed patient sees this on their access log.
     audit.record(db, [audit.event_for(actor, p.id, info, "success") for p in items])
     return Page[PatientOut](items=items, next_cursor=next_cursor)
-
-
-def check_if_match(if_match: str | None, version: int) -> None:
-    """A stale ``If-Match`` is a lost update waiting to happen: refuse it with 412."""
-    if if_match is None:
-        return
-    tags = {t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")}
-    if "*" not in tags and str(version) not in tags:
-        raise PreconditionFailed(
-            f"The record is at version {version}; reload it and apply the change again."
-        )
 
 
 def update_patient(

@@ -20,9 +20,9 @@ from app.errors import ValidationFailed
 from app.models import Patient
 from app.schemas.common import Page
 from app.schemas.treatments import SeriesIn, SeriesOut, SeriesPatch
-from app.services.care.patients import check_if_match
 from app.services.diary.assessments import ASSESSMENTS
 from app.services.sync import idempotency, listing, records
+from app.services.sync.preconditions import check_if_match
 from app.services.sync.records import ChangeSeq, Written
 from app.services.treatments.shared import (
     SERIES,

@@ -22,6 +22,7 @@ from app.errors import AppError, Forbidden, InsufficientScope, NotFound
 from app.models import Grant, Patient
 from app.services.care import audit
 from app.services.identity.actors import Actor
+from app.services.sync import listing
 
 AccessMode = Literal["read", "write"]
 Scope = Literal["diary:read", "diary:write", "reports:read"]
@@ -204,16 +205,15 @@ def resolve_patient(session: Session, actor: Actor, pid: str, mode: AccessMode) 
     return patient
 
 
-def visible_patients(
-    session: Session, actor: Actor, *, limit: int, after: uuid.UUID | None = None
-) -> list[Patient]:
-    """The patients the caller may see, in id order (keyset pagination), ``limit`` + 1 at most."""
-    query = select(Patient)
+# The patients a caller may see, in id order: the listing is a set, not a history.
+PATIENTS = listing.Keyset("patients", (Patient.id,), newest_first=False)
+
+
+def visible_patients(actor: Actor) -> Select[Patient, uuid.UUID]:
+    """The patients the caller may see: their own record, or those with an active grant to
+    them. Rows carry the ``Patient`` and its ``id`` (the key of ``PATIENTS``)."""
+    query = select(Patient, Patient.id)
     if actor.patient_id is not None:
-        query = query.where(Patient.id == actor.patient_id)
-    else:
-        granted = select(Grant.patient_id).where(grantee_is(actor), active_grant())
-        query = query.where(Patient.id.in_(granted))
-    if after is not None:
-        query = query.where(Patient.id > after)
-    return list(session.scalars(query.order_by(Patient.id).limit(limit + 1)))
+        return query.where(Patient.id == actor.patient_id)
+    granted = select(Grant.patient_id).where(grantee_is(actor), active_grant())
+    return query.where(Patient.id.in_(granted))

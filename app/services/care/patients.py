@@ -9,9 +9,9 @@ from app.models import Patient
 from app.schemas.common import Page
 from app.schemas.patients import Diagnosis, PatientOut, PatientPatch
 from app.services.care import audit
-from app.services.care.access import visible_patients
+from app.services.care.access import PATIENTS, visible_patients
 from app.services.identity.actors import Actor
-from app.services.sync import cursors
+from app.services.sync import listing
 from app.services.sync.preconditions import check_if_match
 
 
@@ -42,17 +42,19 @@ def list_patients(
     limit: int,
     cursor: str | None,
 ) -> Page[PatientOut]:
-    after = (
-        cursors.as_uuid(cursors.decode(cursor, "patients", 1)[0]) if cursor is not None else None
+    page = listing.page(
+        session,
+        visible_patients(actor),
+        PATIENTS,
+        limit=limit,
+        cursor=cursor,
+        out=lambda row: patient_out(row["Patient"]),
     )
-    rows = visible_patients(session, actor, limit=limit, after=after)
-    items = [patient_out(p) for p in rows[:limit]]
-    next_cursor = cursors.encode("patients", str(rows[limit - 1].id)) if len(rows) > limit else None
     # End the read before the audit's write transaction: one pooled connection at a time.
     session.commit()
     # Names and diagnoses were shown: each listed patient sees this on their access log.
-    audit.record(db, [audit.event_for(actor, p.id, info, "success") for p in items])
-    return Page[PatientOut](items=items, next_cursor=next_cursor)
+    audit.record(db, [audit.event_for(actor, p.id, info, "success") for p in page.items])
+    return page
 
 
 def update_patient(

@@ -20,7 +20,7 @@ from app.services.sync.sql import table_of
 from app.services.treatments.shared import series_is_live
 
 _table = table_of(Assessment)
-LIST_CURSOR = "assessments"
+LIST = listing.Keyset("assessments", (_table.c.taken_at, _table.c.id))
 
 
 def assessment_out(row: RowMapping) -> AssessmentOut:
@@ -124,12 +124,4 @@ def list_assessments(
         query = query.where(t.c.taken_at >= start)
     if end is not None:
         query = query.where(t.c.taken_at < end)
-    return listing.newest_first(
-        session,
-        query,
-        (t.c.taken_at, t.c.id),
-        limit=limit,
-        cursor=cursor,
-        tag=LIST_CURSOR,
-        out=assessment_out,
-    )
+    return listing.page(session, query, LIST, limit=limit, cursor=cursor, out=assessment_out)

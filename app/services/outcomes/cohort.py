@@ -25,9 +25,10 @@ from app.models import Patient
 from app.schemas.trends import CohortOut, CohortRowOut, CohortSummaryOut
 from app.services import clock
 from app.services.care import audit
-from app.services.care.access import visible_patients
+from app.services.care.access import PATIENTS, visible_patients
 from app.services.identity.actors import Actor
 from app.services.outcomes.trends import not_before_earliest
+from app.services.sync import listing
 from app.trends import NoCompletedSession
 from app.trends import load as loader
 from app.trends.outcome import series_outcome
@@ -63,14 +64,9 @@ def check_caller(actor: Actor) -> None:
 
 
 def _visible(session: Session, actor: Actor) -> Iterator[list[Patient]]:
-    after: uuid.UUID | None = None
-    while True:
-        page = visible_patients(session, actor, limit=PAGE, after=after)
-        if page[:PAGE]:
-            yield page[:PAGE]
-        if len(page) <= PAGE:
-            return
-        after = page[PAGE - 1].id
+    return listing.every_page(
+        session, visible_patients(actor), PATIENTS, size=PAGE, out=lambda row: row["Patient"]
+    )
 
 
 def _row(

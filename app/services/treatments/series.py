@@ -32,7 +32,7 @@ from app.services.treatments.shared import (
     sessions_table,
 )
 
-LIST_CURSOR = "series"
+LIST = listing.Keyset("series", (series_table.c.created_at, series_table.c.id))
 
 
 def _values(data: SeriesIn) -> dict[str, Any]:
@@ -97,15 +97,7 @@ def list_series(
     """Most recently created first."""
     t = series_table
     query = select(t).where(t.c.patient_id == patient.id, t.c.deleted_at.is_(None))
-    return listing.newest_first(
-        session,
-        query,
-        (t.c.created_at, t.c.id),
-        limit=limit,
-        cursor=cursor,
-        tag=LIST_CURSOR,
-        out=series_out,
-    )
+    return listing.page(session, query, LIST, limit=limit, cursor=cursor, out=series_out)
 
 
 def delete_series(

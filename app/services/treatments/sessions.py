@@ -37,13 +37,14 @@ from app.services.treatments.shared import (
     sessions_table,
 )
 
-LIST_CURSOR = "sessions"
 NO_SUCH_SESSION = "No such treatment session in this series."
 MOVED = (
     "This session belongs to another treatment series; sessions cannot move between series "
     "(delete it there and create it here under a new id)."
 )
 _DOSES = ("dose_mg", "dose_mg_per_kg")
+
+LIST = listing.Keyset("sessions", (sessions_table.c.started_at, sessions_table.c.id))
 
 
 def recorder(actor: Actor) -> dict[str, Any]:
@@ -230,12 +231,4 @@ def list_sessions(
     query = select(t).where(
         t.c.patient_id == patient.id, t.c.series_id == series_id, t.c.deleted_at.is_(None)
     )
-    return listing.newest_first(
-        session,
-        query,
-        (t.c.started_at, t.c.id),
-        limit=limit,
-        cursor=cursor,
-        tag=LIST_CURSOR,
-        out=session_out,
-    )
+    return listing.page(session, query, LIST, limit=limit, cursor=cursor, out=session_out)

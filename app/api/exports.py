@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from fastapi import APIRouter
@@ -14,6 +13,7 @@ from app.security.rate_limit import export_key, rate_limit
 from app.services.context import AppContext
 from app.services.exports.episodes_csv import episodes_csv
 from app.services.exports.fhir_bundle import FHIR_JSON, fhir_bundle
+from app.trends import days
 
 router = APIRouter(tags=["exports"])
 
@@ -23,7 +23,7 @@ def attachment(name: str) -> dict[str, str]:
 
 
 def utc_today() -> str:
-    return dt.datetime.now(dt.UTC).date().isoformat()
+    return days.utc_today().isoformat()
 
 
 def count_export(ctx: AppContext, owner: uuid.UUID) -> None:

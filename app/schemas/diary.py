@@ -24,6 +24,7 @@ from pydantic import (
 from app.db import utcnow
 from app.models.diary import NAME_MAX, NOTE_MAX
 from app.schemas.common import Schema, UTCDatetime, not_nullable
+from app.trends.days import CLOCK_SKEW
 from app.vocabulary import (
     BRANCHES,
     QUALITIES,
@@ -35,10 +36,6 @@ from app.vocabulary import (
     Trigger,
 )
 
-# Phones log offline and their clocks drift; ten minutes is generous for a drifting clock and
-# still rejects a wrong date or AM/PM mistake. Dates are compared with the patient's local today
-# at now + CLOCK_SKEW.
-CLOCK_SKEW = dt.timedelta(minutes=10)
 MAX_BATCH_ITEMS = 500
 
 

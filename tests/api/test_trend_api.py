@@ -333,7 +333,7 @@ def test_series_that_is_not_the_patients_is_404(
 
 def test_as_of_default_and_limits(api: Api, client: TestClient, ctx: AppContext) -> None:
     scenario = berlin_scenario(api, client, ctx)
-    from app.services.clock import local_today
+    from app.trends.days import local_today
 
     today = local_today("Europe/Berlin")
     assert get_trend(client, scenario, None)["as_of"] == today.isoformat()

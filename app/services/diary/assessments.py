@@ -18,6 +18,7 @@ from app.services.sync import listing, records
 from app.services.sync.records import RecordKind, Written
 from app.services.sync.sql import table_of
 from app.services.treatments.shared import series_is_live
+from app.trends.days import to_utc
 
 _table = table_of(Assessment)
 LIST = listing.Keyset("assessments", (_table.c.taken_at, _table.c.id))
@@ -71,7 +72,7 @@ def put_assessment(
         raise ValidationFailed(["body", "id"], "must equal the id in the path")
     values = {
         "instrument": data.instrument,
-        "taken_at": data.taken_at.astimezone(dt.UTC),
+        "taken_at": to_utc(data.taken_at),
         "items": list(data.items),
         "total": total_score(data.instrument, data.items),
         "series_id": data.series_id,

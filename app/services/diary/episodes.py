@@ -17,6 +17,7 @@ from app.schemas.diary import EpisodeBody, EpisodeIn, EpisodeOut, EpisodePatch
 from app.services.sync import idempotency, listing, records
 from app.services.sync.records import RecordKind, Written
 from app.services.sync.sql import table_of
+from app.trends.days import to_utc
 from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS, Trigger
 
 _table = table_of(Episode)
@@ -70,7 +71,7 @@ def columns(fields: dict[str, Any]) -> dict[str, Any]:
             column, members = _MASKED[name]
             values[column] = to_mask(value, members)
         elif name == "started_at":
-            values[name] = value.astimezone(dt.UTC)
+            values[name] = to_utc(value)
         else:
             values[name] = value
     return values

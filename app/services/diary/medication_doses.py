@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.models import MedicationDose, Patient
-from app.services import clock
 from app.services.sync.records import Written
+from app.trends import days
 
 
 def record_dose_change(
@@ -55,7 +55,7 @@ def record_dose_change(
         )
     entries.append(
         {
-            "effective_on": clock.local_today(patient.timezone),
+            "effective_on": days.local_today(patient.timezone),
             "dose_mg_per_day": after["dose_mg_per_day"],
             "recorded_at": utcnow(),
         }

@@ -56,10 +56,10 @@ from app.services.diary.assessments import assessment_out
 from app.services.diary.checkins import checkin_out
 from app.services.diary.episodes import episode_out
 from app.services.diary.medications import medication_out
-from app.services.exports.fhir import instant
 from app.services.exports.streaming import chunked, json_array, rows, snapshot
 from app.services.identity.actors import Actor
 from app.services.sync.sql import table_of
+from app.trends.days import utc_text
 
 VITALS = ("systolic_max", "diastolic_max", "heart_rate_max", "spo2_min")
 SERIES_FIELDS = tuple(name for name in SeriesRecord.model_fields)
@@ -136,7 +136,7 @@ def export_me(db: Database, session: Session, actor: Actor) -> Iterator[bytes]:
 def _document(
     db: Database, account: AccountRecord, patient_id: uuid.UUID | None
 ) -> Iterator[bytes]:
-    head = {"format": FORMAT, "version": FORMAT_VERSION, "exported_at": instant(utcnow())}
+    head = {"format": FORMAT, "version": FORMAT_VERSION, "exported_at": utc_text(utcnow())}
     yield orjson.dumps(head)[:-1]
     yield b',"account":' + _json(account)
     with snapshot(db) as session:

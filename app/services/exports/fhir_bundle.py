@@ -22,6 +22,7 @@ from app.services.care.access import PATIENT_NOT_FOUND
 from app.services.exports import fhir
 from app.services.exports.streaming import chunked, json_array, rows, snapshot
 from app.services.sync.sql import table_of
+from app.trends.days import utc_text
 
 FHIR_JSON = "application/fhir+json"
 
@@ -68,7 +69,7 @@ def _bundle(db: Database, patient_id: uuid.UUID) -> Iterator[bytes]:
             "resourceType": "Bundle",
             "id": str(uuid.uuid4()),
             "type": "collection",
-            "timestamp": fhir.instant(utcnow()),
+            "timestamp": utc_text(utcnow()),
         }
         # The header without its closing brace; the entries follow, then "}".
         yield orjson.dumps(head)[:-1] + b',"entry":'

@@ -19,17 +19,16 @@ from collections.abc import Iterator, Sequence
 
 from sqlalchemy.orm import Session
 
-from app.db import Database, utcnow
+from app.db import Database
 from app.errors import Forbidden, InsufficientScope, ValidationFailed
 from app.models import Patient
 from app.schemas.trends import CohortOut, CohortRowOut, CohortSummaryOut
-from app.services import clock
 from app.services.care import audit
 from app.services.care.access import PATIENTS, visible_patients
 from app.services.identity.actors import Actor
 from app.services.outcomes.trends import not_before_earliest
 from app.services.sync import listing
-from app.trends import NoCompletedSession
+from app.trends import NoCompletedSession, days
 from app.trends import load as loader
 from app.trends.outcome import series_outcome
 
@@ -122,7 +121,7 @@ def series_outcomes(
     check_caller(actor)
     if as_of is not None:
         not_before_earliest(as_of, "as_of")
-        if as_of > utcnow().date() + AS_OF_MAX_AHEAD_OF_UTC:
+        if as_of > days.utc_today() + AS_OF_MAX_AHEAD_OF_UTC:
             raise ValidationFailed(["query", "as_of"], "must not be in the future")
     rows: list[CohortRowOut] = []
     read: list[uuid.UUID] = []
@@ -135,7 +134,7 @@ def series_outcomes(
             patient_series = by_patient.get(patient.id, [])
             if not patient_series:
                 continue
-            day = as_of or clock.local_today(patient.timezone)
+            day = as_of or days.local_today(patient.timezone)
             sessions = loader.load_sessions(
                 session, patient.id, [s.id for s in patient_series], patient.timezone
             )

@@ -12,7 +12,6 @@ create-or-replace, list, get, patch and delete, with the diary's versioning and 
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -36,6 +35,7 @@ from app.services.treatments.shared import (
     session_out,
     sessions_table,
 )
+from app.trends.days import to_utc
 
 NO_SUCH_SESSION = "No such treatment session in this series."
 MOVED = (
@@ -82,7 +82,7 @@ def columns(fields: Mapping[str, Any], weight_kg: float | None) -> dict[str, Any
         elif name == "adverse_effects":
             values[name] = _effects(value)
         elif name == "started_at":
-            values[name] = value.astimezone(dt.UTC)
+            values[name] = to_utc(value)
         elif name not in _DOSES:
             values[name] = value
     if any(name in fields for name in _DOSES):

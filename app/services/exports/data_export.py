@@ -22,7 +22,7 @@ from sqlalchemy import RowMapping, Select, select
 from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
-from app.errors import Forbidden, Unauthorized
+from app.errors import Unauthorized
 from app.models import (
     Assessment,
     AuditEntry,
@@ -57,7 +57,7 @@ from app.services.diary.checkins import checkin_out
 from app.services.diary.episodes import episode_out
 from app.services.diary.medications import medication_out
 from app.services.exports.streaming import chunked, json_array, rows, snapshot
-from app.services.identity.actors import Actor
+from app.services.identity.actors import Actor, require_person
 from app.services.sync.sql import table_of
 from app.trends.days import utc_text
 
@@ -118,8 +118,7 @@ def _json(model: BaseModel) -> bytes:
 
 def export_me(db: Database, session: Session, actor: Actor) -> Iterator[bytes]:
     """Checks the caller now (so refusals are problem+json), then streams the document."""
-    if actor.is_client:
-        raise Forbidden("Partner clients have no personal data to export.")
+    require_person(actor, "personal data to export")
     user = session.get(User, actor.id)
     if user is None:  # pragma: no cover - the actor was resolved from this row a moment ago
         raise Unauthorized()

@@ -16,9 +16,12 @@ from collections.abc import Iterator
 from sqlalchemy import RowMapping, select
 
 from app.db import Database
-from app.models import Episode
+from app.models import Episode, Patient
+from app.services.context import AppContext
 from app.services.diary.episodes import from_mask
+from app.services.exports.quota import take_export
 from app.services.exports.streaming import chunked, rows, snapshot
+from app.services.identity.actors import Actor
 from app.services.sync.sql import table_of
 from app.trends.days import utc_text, wall_clock
 from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS
@@ -82,6 +85,12 @@ class _Line:
 
     def write(self, value: str) -> str:
         return value
+
+
+def export_episodes(ctx: AppContext, patient: Patient, caller: Actor) -> Iterator[bytes]:
+    """GET …/export/episodes.csv: counts against the caller's export quota, then streams."""
+    take_export(ctx, patient.id, caller)
+    return episodes_csv(ctx.db, patient.id, patient.timezone)
 
 
 def episodes_csv(db: Database, patient_id: uuid.UUID, timezone: str) -> Iterator[bytes]:

@@ -19,8 +19,11 @@ from app.db import Database, utcnow
 from app.errors import NotFound
 from app.models import Assessment, Checkin, Episode, Patient, Series, TreatmentSession
 from app.services.care.access import PATIENT_NOT_FOUND
+from app.services.context import AppContext
 from app.services.exports import fhir
+from app.services.exports.quota import take_export
 from app.services.exports.streaming import chunked, json_array, rows, snapshot
+from app.services.identity.actors import Actor
 from app.services.sync.sql import table_of
 from app.trends.days import utc_text
 
@@ -50,6 +53,12 @@ def _sessions_query(patient_id: uuid.UUID) -> Select[Any]:
         )
         .order_by(s.c.started_at, s.c.id)
     )
+
+
+def export_bundle(ctx: AppContext, patient: Patient, caller: Actor) -> Iterator[bytes]:
+    """GET …/export/fhir: counts against the caller's export quota, then streams."""
+    take_export(ctx, patient.id, caller)
+    return fhir_bundle(ctx.db, patient.id)
 
 
 def fhir_bundle(db: Database, patient_id: uuid.UUID) -> Iterator[bytes]:

@@ -43,8 +43,8 @@ def export_episodes_csv(
     branches, qualities, triggers, rescue_medication, note, version, created_at_utc,
     updated_at_utc`. Lists are joined with `;`. Cells beginning with `=`, `+`, `-`, `@`, a tab
     or a carriage return are prefixed with `'` so spreadsheets show them as text. The patient
-    and their grantees; partners need `reports:read` (else 403). Exports per patient are
-    rate-limited, whoever asks (429 with Retry-After). On the patient's access log as an
+    and their grantees; partners need `reports:read` (else 403). Each caller's exports of
+    a patient are rate-limited (429 with Retry-After). On the patient's access log as an
     export."""
     return StreamingResponse(
         episodes_csv.export_episodes(ctx, patient, actor),
@@ -75,6 +75,6 @@ def export_fhir(
     44261-6, GAD-7 LOINC 70274-6), and a MedicationAdministration per treatment session (RxNorm
     6130 ketamine, dose in mg, SNOMED CT route). Deleted records are left out. References use
     the entries' `urn:uuid:` full URLs. Streamed as `application/fhir+json`. The patient and
-    their grantees; partners need `reports:read` (else 403). Exports per patient are
-    rate-limited, whoever asks (429 with Retry-After)."""
+    their grantees; partners need `reports:read` (else 403). Each caller's exports of
+    a patient are rate-limited (429 with Retry-After)."""
     return StreamingResponse(fhir_bundle.export_bundle(ctx, patient, actor), media_type=FHIR_JSON)

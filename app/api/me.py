@@ -61,8 +61,8 @@ def export_my_data(
     ones the server still keeps are included with `deleted_at`), the grants you gave and your
     access log. Clinicians and admins: the account and the grants patients gave you. The
     document can be imported into a new account (`POST /me/import`). Streamed; it is on your
-    access log as an export. People only (partner tokens: 403). Exports per patient are
-    rate-limited, whoever asks (429 with Retry-After)."""
+    access log as an export. People only (partner tokens: 403). Each caller's exports of a
+    record are rate-limited (429 with Retry-After)."""
     return StreamingResponse(
         data_export.export_me(ctx, session, actor, info),
         media_type="application/json",

@@ -1,6 +1,7 @@
-"""The export quota. Exports are heavy and carry a whole record, so a record (a patient's, or a
-staff account's own data) is exported at most ``export_max_per_patient`` times per
-``export_window_seconds``, whoever asks (429 with Retry-After beyond).
+"""The export quota. Exports are heavy and carry a whole record, so one caller may export one
+record (a patient's, or a staff account's own data) at most ``export_max_per_patient`` times per
+``export_window_seconds`` (429 with Retry-After beyond). Counted per caller: a grantee's exports
+never use up the patient's own quota, nor another grantee's.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ def take_export(ctx: AppContext, subject: uuid.UUID, caller: Actor) -> None:
     with ctx.db.session(write=True) as session:
         rate_limit(
             session,
-            export_key(subject),
+            export_key(subject, caller.id),
             limit=ctx.settings.export_max_per_patient,
             window=ctx.settings.export_window_seconds,
         )

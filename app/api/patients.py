@@ -27,7 +27,7 @@ router = APIRouter(tags=["patients"])
     "/patients",
     operation_id="listPatients",
     summary="The patients the caller may see: yourself, or those who granted you access",
-    responses=problems(401, 422),
+    responses=problems(401, 403, 422),
 )
 def list_patients(
     actor: CurrentActor,
@@ -38,9 +38,10 @@ def list_patients(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Page[PatientOut]:
     """A patient gets their own record; clinicians and partners get every patient with an
-    active grant to them (any scope), in id order; page with `limit` and `next_cursor`. Start
-    here to learn the patient ids. Listing counts as reading each listed patient: it is on
-    their access log."""
+    active grant to them (read or write), in id order; page with `limit` and `next_cursor`.
+    Start here to learn the patient ids. The items are profiles, as `GET /patients/{pid}`
+    returns them, so partners need `diary:read` here too (else 403). Listing counts as
+    reading each listed patient: it is on their access log."""
     return patients.list_patients(session, ctx.db, actor, info, limit=limit, cursor=cursor)
 
 

@@ -58,6 +58,12 @@ def parse_patient_ref(actor: Actor, pid: str) -> uuid.UUID:
         raise NotFound(PATIENT_NOT_FOUND) from exc
 
 
+def require_scope(actor: Actor, scope: Scope) -> None:
+    """A partner token must carry ``scope`` (403 insufficient_scope); people need no scopes."""
+    if actor.is_client and scope not in actor.scopes:
+        raise InsufficientScope(scope)
+
+
 def grantee_is(actor: Actor) -> ColumnElement[bool]:
     return Grant.client_id == actor.id if actor.is_client else Grant.grantee_user_id == actor.id
 

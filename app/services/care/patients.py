@@ -9,7 +9,7 @@ from app.models import Patient
 from app.schemas.common import Page
 from app.schemas.patients import Diagnosis, PatientOut, PatientPatch
 from app.services.care import audit
-from app.services.care.access import PATIENTS, visible_patients
+from app.services.care.access import DEFAULT_SCOPE, PATIENTS, require_scope, visible_patients
 from app.services.identity.actors import Actor
 from app.services.sync import listing
 from app.services.sync.preconditions import check_if_match
@@ -42,6 +42,8 @@ def list_patients(
     limit: int,
     cursor: str | None,
 ) -> Page[PatientOut]:
+    # The listing shows profiles, as GET /patients/{pid} does: a partner needs the same scope.
+    require_scope(actor, DEFAULT_SCOPE["read"])
     page = listing.page(
         session,
         visible_patients(actor),

@@ -20,11 +20,11 @@ from collections.abc import Iterator, Sequence
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.errors import Forbidden, InsufficientScope, ValidationFailed
+from app.errors import Forbidden, ValidationFailed
 from app.models import Patient
 from app.schemas.trends import CohortOut, CohortRowOut, CohortSummaryOut
 from app.services.care import audit
-from app.services.care.access import PATIENTS, visible_patients
+from app.services.care.access import PATIENTS, Scope, require_scope, visible_patients
 from app.services.identity.actors import Actor
 from app.services.outcomes.trends import not_before_earliest
 from app.services.sync import listing
@@ -33,7 +33,7 @@ from app.trends import load as loader
 from app.trends.outcome import series_outcome
 
 PAGE = 500
-REPORTS_SCOPE = "reports:read"
+REPORTS_SCOPE: Scope = "reports:read"
 # The latest local date anywhere is UTC's date + 1 (UTC+14); a caller may be a day ahead of that.
 AS_OF_MAX_AHEAD_OF_UTC = dt.timedelta(days=2)
 CSV_COLUMNS = tuple(CohortRowOut.model_fields)
@@ -55,10 +55,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def check_caller(actor: Actor) -> None:
     """Clinicians; partner clients with ``reports:read``. Patients and admins: 403."""
     if actor.is_client:
-        if REPORTS_SCOPE not in actor.scopes:
-            raise InsufficientScope(REPORTS_SCOPE)
-        return
-    if actor.role != "clinician":
+        require_scope(actor, REPORTS_SCOPE)
+    elif actor.role != "clinician":
         raise Forbidden("Cohort outcomes are for clinicians and partner clients.")
 
 

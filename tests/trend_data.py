@@ -15,11 +15,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, update
 
-from app.db import utcnow
 from app.models import Series, TreatmentSession
 from app.services.context import AppContext
 from app.services.sync.records import ChangeSeq
 from app.services.sync.sql import table_of
+from app.trends.days import utcnow
 from tests.helpers import Account
 
 API = "/api/v1"

@@ -11,9 +11,9 @@ from typing import Literal, get_args
 
 from pydantic import Field, StrictInt
 
-from app.models.diary import INSTRUMENTS
 from app.schemas.common import Schema, UTCDatetime
 from app.schemas.diary import PastTimestamp
+from app.vocabulary import INSTRUMENTS
 
 Instrument = Literal["phq9", "gad7", "penn_fps_r", "pgic", "cadss6"]
 assert get_args(Instrument) == tuple(INSTRUMENTS)

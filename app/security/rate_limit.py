@@ -26,9 +26,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import TooManyRequests
 from app.models import RateLimit
+from app.trends.days import utcnow
 
 # Rows untouched for longer than the longest window are dead weight; a hit clears a few.
 MAX_WINDOW_SECONDS = 86_400

@@ -36,7 +36,6 @@ from app.models import (
     Series,
     TreatmentSession,
 )
-from app.models.diary import INSTRUMENTS
 from app.trends.days import local_day, utc_range
 from app.trends.inputs import (
     AssessmentRow,
@@ -49,7 +48,7 @@ from app.trends.inputs import (
     TrendInputs,
 )
 from app.trends.windows import window_range
-from app.vocabulary import TRIGGERS
+from app.vocabulary import INSTRUMENTS, TRIGGERS
 
 
 @dataclass(frozen=True)

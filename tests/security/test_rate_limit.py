@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.db import utcnow
 from app.errors import TooManyRequests
 from app.models import RateLimit
 from app.security.rate_limit import (
@@ -22,6 +21,7 @@ from app.security.rate_limit import (
     reset,
 )
 from app.services.context import AppContext
+from app.trends.days import utcnow
 
 
 def _hit(ctx: AppContext, key: str, *, limit: int = 3, window: int = 60, at: float = 0) -> Hit:

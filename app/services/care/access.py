@@ -17,12 +17,13 @@ from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.db import Database, UTCDateTime, utcnow
+from app.db import Database, UTCDateTime
 from app.errors import AppError, Forbidden, InsufficientScope, NotFound
 from app.models import Grant, Patient
 from app.services.care import audit
 from app.services.identity.actors import Actor
 from app.services.sync import listing
+from app.trends.days import utcnow
 
 AccessMode = Literal["read", "write"]
 Scope = Literal["diary:read", "diary:write", "reports:read"]

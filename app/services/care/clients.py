@@ -7,7 +7,6 @@ import uuid
 from sqlalchemy import RowMapping, select, update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import NotFound, OAuthError, Unauthorized
 from app.models import PartnerClient
 from app.schemas.auth import TokenOut
@@ -17,6 +16,7 @@ from app.security.tokens import constant_time_equal, hash_opaque_token, new_opaq
 from app.services.context import AppContext
 from app.services.identity.actors import Actor
 from app.services.sync import listing
+from app.trends.days import utcnow
 
 INVALID_CLIENT = "Unknown client, wrong secret, or the client is disabled."
 

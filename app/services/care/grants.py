@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import RowMapping, func, select, update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.models import Grant, PartnerClient, Patient, User
 from app.schemas.common import Page
 from app.schemas.grants import GrantIn, GrantOut
 from app.services.sync import listing
+from app.trends.days import utcnow
 
 # The same answer for an unknown e-mail and for a patient's or an admin's: a patient learns
 # only whether the address belongs to a clinician, which a clinician's address is meant to say.

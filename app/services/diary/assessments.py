@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from app.errors import ValidationFailed
 from app.models import Assessment, Patient
-from app.models.diary import INSTRUMENTS
 from app.schemas.assessments import AssessmentIn, AssessmentOut, Instrument
 from app.schemas.common import Page
 from app.services.sync import listing, records
@@ -19,6 +18,7 @@ from app.services.sync.records import RecordKind, Written
 from app.services.sync.sql import table_of
 from app.services.treatments.shared import series_is_live
 from app.trends.days import to_utc
+from app.vocabulary import INSTRUMENTS
 
 _table = table_of(Assessment)
 LIST = listing.Keyset("assessments", (_table.c.taken_at, _table.c.id))

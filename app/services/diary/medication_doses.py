@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import RowMapping, insert, select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.models import MedicationDose, Patient
 from app.services.sync.records import Written
 from app.trends import days
+from app.trends.days import utcnow
 
 
 def record_dose_change(

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import RowMapping, Select, select
 from sqlalchemy.orm import Session
 
-from app.db import Database, utcnow
+from app.db import Database
 from app.errors import Unauthorized
 from app.models import (
     Assessment,
@@ -62,7 +62,7 @@ from app.services.exports.quota import take_export
 from app.services.exports.streaming import chunked, json_array, rows, snapshot
 from app.services.identity.actors import Actor, require_person
 from app.services.sync.sql import table_of
-from app.trends.days import utc_text
+from app.trends.days import utc_text, utcnow
 
 VITALS = ("systolic_max", "diastolic_max", "heart_rate_max", "spo2_min")
 SERIES_FIELDS = tuple(name for name in SeriesRecord.model_fields)

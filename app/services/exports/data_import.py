@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Assessment, Checkin, Episode, Medication, Patient, Series, TreatmentSession
-from app.models.diary import INSTRUMENTS
 from app.schemas.diary import EpisodeBody
 from app.schemas.exports import ImportDocument, ImportResult, PatientImport, Stored
 from app.services import clock
@@ -35,6 +34,7 @@ from app.services.identity.actors import Actor
 from app.services.sync.records import ChangeSeq
 from app.services.sync.sql import table_of
 from app.trends.days import to_utc
+from app.vocabulary import INSTRUMENTS
 
 NOT_EMPTY = (
     "This account already has diary records; import into a new, empty account "

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from sqlalchemy import RowMapping, Select, select
 
-from app.db import Database, utcnow
+from app.db import Database
 from app.errors import NotFound
 from app.models import Assessment, Checkin, Episode, Patient, Series, TreatmentSession
 from app.services.care.access import PATIENT_NOT_FOUND
@@ -25,7 +25,7 @@ from app.services.exports.quota import take_export
 from app.services.exports.streaming import chunked, json_array, rows, snapshot
 from app.services.identity.actors import Actor
 from app.services.sync.sql import table_of
-from app.trends.days import utc_text
+from app.trends.days import utc_text, utcnow
 
 FHIR_JSON = "application/fhir+json"
 

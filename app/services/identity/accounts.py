@@ -6,13 +6,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import Conflict, Unauthorized
 from app.models import AuthSession, Patient, User
 from app.schemas.auth import AdminUserIn, PasswordChangeIn, RegisterIn, UserOut
 from app.security.rate_limit import login_account_key, rate_limit, register_ip_key, reset
 from app.services.context import AppContext
 from app.services.identity.actors import Actor, require_person
+from app.trends.days import utcnow
 
 
 def _user_out(user: User, patient: Patient | None) -> UserOut:

@@ -12,7 +12,6 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Patient
 from app.reports.context import (
@@ -25,6 +24,7 @@ from app.reports.context import (
 from app.schemas.trends import TimeseriesOut, TrendOut
 from app.trends import NoCompletedSession, TrendResult, compute_trend, days, timeseries
 from app.trends import load as loader
+from app.trends.days import utcnow
 
 # A client whose own calendar is a day ahead of the patient's may ask for "its" today.
 AS_OF_MAX_AHEAD = dt.timedelta(days=1)

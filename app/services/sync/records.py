@@ -49,12 +49,12 @@ from sqlalchemy import text as sql_text
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import Conflict, NotFound, PreconditionFailed
 from app.services.care.access import PATIENT_NOT_FOUND
 from app.services.sync import idempotency
 from app.services.sync.preconditions import check_if_match, check_if_none_match
 from app.services.sync.sql import insert_unless_taken
+from app.trends.days import utcnow
 
 OutT = TypeVar("OutT", bound=BaseModel)
 Key = uuid.UUID | dt.date

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import ValidationFailed
 from app.models import Patient
 from app.schemas.common import Page
@@ -31,6 +30,7 @@ from app.services.treatments.shared import (
     series_table,
     sessions_table,
 )
+from app.trends.days import utcnow
 
 LIST = listing.Keyset("series", (series_table.c.created_at, series_table.c.id))
 

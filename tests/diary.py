@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
-
-
-def ago(**delta: float) -> str:
-    """An aware timestamp in the past, with an offset as the contract requires."""
-    return (datetime.now(UTC) - timedelta(**delta)).isoformat()
 
 
 def episode(**fields: Any) -> dict[str, Any]:

@@ -202,16 +202,6 @@ def authorise_write(
     return writer.merge(patient, load=False)
 
 
-def resolve_patient(session: Session, actor: Actor, pid: str, mode: AccessMode) -> Patient:
-    """The patient the caller may access in ``mode``, or the refusal (not audited: for services
-    that check a second patient reference; requests go through ``authorise_*``)."""
-    patient, error = decide(session, actor, pid, AccessPolicy.of(mode))
-    if error is not None:
-        raise error
-    assert patient is not None
-    return patient
-
-
 # The patients a caller may see, in id order: the listing is a set, not a history.
 PATIENTS = listing.Keyset("patients", (Patient.id,), newest_first=False)
 

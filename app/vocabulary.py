@@ -65,6 +65,7 @@ SEVERITIES: tuple[str, ...] = get_args(Severity)
 
 # Questionnaires: instrument → (item count, item minimum, item maximum); the total is the sum of
 # the items.
+Instrument = Literal["phq9", "gad7", "penn_fps_r", "pgic", "cadss6"]
 INSTRUMENTS: dict[str, tuple[int, int, int]] = {
     "phq9": (9, 0, 3),
     "gad7": (7, 0, 3),
@@ -72,6 +73,7 @@ INSTRUMENTS: dict[str, tuple[int, int, int]] = {
     "pgic": (1, 1, 7),
     "cadss6": (6, 0, 4),
 }
+assert get_args(Instrument) == tuple(INSTRUMENTS)
 
 # Sizes of free text, in characters.
 NOTE_MAX = 2000

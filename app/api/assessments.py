@@ -11,9 +11,10 @@ from pydantic import AwareDatetime
 from app.api.conditional import IfMatch, IfNoneMatch, deleted, with_etag, with_etag_docs, written
 from app.api.responses import problems
 from app.deps import ReadablePatient, SessionDep, WritablePatient
-from app.schemas.assessments import AssessmentIn, AssessmentOut, Instrument
+from app.schemas.assessments import AssessmentIn, AssessmentOut
 from app.schemas.common import Limit, Page
 from app.services.diary import assessments
+from app.vocabulary import Instrument
 
 router = APIRouter(tags=["assessments"])
 

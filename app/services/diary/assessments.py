@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 
 from app.errors import ValidationFailed
 from app.models import Assessment, Patient
-from app.schemas.assessments import AssessmentIn, AssessmentOut, Instrument
+from app.schemas.assessments import AssessmentIn, AssessmentOut
 from app.schemas.common import Page
 from app.services.sync import listing, records
 from app.services.sync.records import RecordKind, Written
 from app.services.sync.sql import table_of
 from app.services.treatments.shared import series_is_live
 from app.trends.days import to_utc
-from app.vocabulary import INSTRUMENTS
+from app.vocabulary import INSTRUMENTS, Instrument
 
 _table = table_of(Assessment)
 LIST = listing.Keyset("assessments", (_table.c.taken_at, _table.c.id))

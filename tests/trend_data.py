@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from fastapi.testclient import TestClient
 
+from tests.diary import series_url as series_url
 from tests.helpers import Account, Api
 
 API = "/api/v1"
@@ -55,10 +56,6 @@ def episode(started_at: str, attacks: int = 1, intensity: int = 5, **fields: Any
     }
     body.update(fields)
     return body
-
-
-def series_url(pid: object, sid: object, what: str = "trend") -> str:
-    return f"{API}/patients/{pid}/series/{sid}/{what}"
 
 
 def ok(response: httpx.Response, *statuses: int) -> Any:
@@ -249,7 +246,7 @@ class TrendPatient:
         return response
 
     def trend(self, series_id: uuid.UUID, as_of: str | None = None) -> dict[str, Any]:
-        response = self.get(series_url("me", series_id), as_of)
+        response = self.get(series_url("me", series_id, "trend"), as_of)
         assert response.status_code == 200, response.text
         assert response.headers["cache-control"] == "no-store"
         body: dict[str, Any] = response.json()

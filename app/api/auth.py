@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request, Response, status
 from app.api.responses import problems
 from app.deps import ClientIP, ContextDep, SessionDep
 from app.errors import OAuthError
+from app.problems import error_body
 from app.schemas.auth import RegisterIn, TokenOut, UserOut
 from app.services.care import clients
 from app.services.identity import accounts, auth
@@ -62,20 +63,8 @@ def register(data: RegisterIn, session: SessionDep, ctx: ContextDep, ip: ClientI
         401,
         429,
         examples={
-            400: {
-                "type": "https://paindiary.example/problems/oauth/invalid_grant",
-                "title": "Invalid grant",
-                "status": 400,
-                "detail": "The refresh token is not valid.",
-                "error": "invalid_grant",
-            },
-            401: {
-                "type": "https://paindiary.example/problems/oauth/invalid_client",
-                "title": "Invalid client",
-                "status": 401,
-                "detail": "Unknown client, wrong secret, or the client is disabled.",
-                "error": "invalid_client",
-            },
+            400: error_body(OAuthError("invalid_grant", "The refresh token is not valid.")),
+            401: error_body(OAuthError("invalid_client", clients.INVALID_CLIENT, status=401)),
         },
     ),
     response_model_exclude_none=True,

@@ -22,7 +22,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import RowMapping, or_, select
 from sqlalchemy.orm import Session
@@ -36,7 +35,7 @@ from app.models import (
     Series,
     TreatmentSession,
 )
-from app.trends.days import utc_range
+from app.trends.days import local_day, utc_range
 from app.trends.inputs import (
     AssessmentRow,
     CheckinRow,
@@ -184,13 +183,12 @@ def load_sessions(
         .where(t.patient_id == patient_id, t.series_id.in_(series_ids), t.deleted_at.is_(None))
         .order_by(t.started_at, t.id)
     )
-    zone = ZoneInfo(timezone)
     found: defaultdict[uuid.UUID, list[SessionDetail]] = defaultdict(list)
     for row in rows:
         effects = tuple((str(e["effect"]), str(e["severity"])) for e in row.adverse_effects or ())
         session_row = SessionRow(
             id=row.id,
-            local_day=row.started_at.astimezone(zone).date(),
+            local_day=local_day(row.started_at, timezone),
             completed=row.completed,
             pain_before=row.pain_before,
             pain_after=row.pain_after,
@@ -231,10 +229,9 @@ def load_diary(
         )
         .order_by(e.started_at)
     )
-    zone = ZoneInfo(timezone)
     episodes: list[EpisodeRow] = []
     for row in episode_rows:
-        day = row.started_at.astimezone(zone).date()
+        day = local_day(row.started_at, timezone)
         # utc_range may hold an hour more where DST changes at midnight.
         if first_day <= day <= last_day:
             episodes.append(
@@ -277,9 +274,8 @@ def load_assessments(
             a.taken_at < high,
         )
     )
-    zone = ZoneInfo(timezone)
     return tuple(
-        AssessmentRow(row.instrument, row.taken_at.astimezone(zone).date(), row.taken_at, row.total)
+        AssessmentRow(row.instrument, local_day(row.taken_at, timezone), row.taken_at, row.total)
         for row in rows
     )
 

@@ -298,7 +298,7 @@ def test_assessments_and_pgic(api: Api) -> None:
 def test_no_completed_session_is_409(api: Api, client: TestClient) -> None:
     patient = trend_patient(api)
     sid = patient.series()
-    url = series_url("me", sid)
+    url = series_url("me", sid, "trend")
     assert_problem(client.get(url, headers=patient.headers), 409)
     patient.session(sid, "2026-04-01T10:00:00+02:00", completed=False)
     patient.session(sid, "2026-05-01T10:00:00+02:00")
@@ -322,13 +322,13 @@ def test_series_that_is_not_the_patients_is_404(api: Api, client: TestClient) ->
     for sid in (bobs, deleted, uuid.uuid4()):
         for what in ("trend", "chart.svg", "report", "readiness"):
             assert_problem(client.get(series_url("me", sid, what), headers=alice.headers), 404)
-    assert client.get(series_url("me", bobs), headers=bob.headers).is_success
-    assert_problem(client.get(series_url("me", "not-a-uuid"), headers=alice.headers), 422)
+    assert client.get(series_url("me", bobs, "trend"), headers=bob.headers).is_success
+    assert_problem(client.get(series_url("me", "not-a-uuid", "trend"), headers=alice.headers), 422)
 
 
 def test_as_of_default_and_limits(api: Api, client: TestClient) -> None:
     scenario = berlin(api)
-    from app.services.clock import local_today
+    from app.trends.days import local_today
 
     today = local_today("Europe/Berlin")
     assert scenario.trend(None)["as_of"] == today.isoformat()
@@ -360,7 +360,7 @@ def test_partner_without_reports_scope_is_403(api: Api, client: TestClient, scop
     assert_problem(client.get(timeseries, headers=narrow), 403)
     assert_problem(client.get(f"{API}/patients/{pid}/courses", headers=narrow), 403)
     allowed = api.partner_token(partner, "reports:read")
-    url = series_url(pid, scenario.series_id)
+    url = series_url(pid, scenario.series_id, "trend")
     r = client.get(url, headers=allowed, params={"as_of": "2026-05-10"})
     assert r.status_code == 200, r.text
     assert client.get(timeseries, headers=allowed).status_code == 200
@@ -370,7 +370,7 @@ def test_a_granted_clinician_reads_and_it_is_logged(api: Api, client: TestClient
     scenario = berlin(api)
     doctor = api.staff_named("clinician", "Dr. Trend")
     pid = scenario.patient.pid
-    url = series_url(pid, scenario.series_id)
+    url = series_url(pid, scenario.series_id, "trend")
     assert_problem(client.get(url, headers=doctor.headers), 404)  # no grant yet
     api.grant(scenario.patient.account, to=doctor)
     r = client.get(url, params={"as_of": "2026-05-10"}, headers=doctor.headers)

@@ -19,10 +19,10 @@ from app.schemas.trends import (
     ReliefSurvivalOut,
     TrendOut,
 )
-from app.services.clock import local_today
 from app.services.context import AppContext
 from app.trends import Outlook, Readiness, ReliefSurvival, TrendResult
 from app.trends.cohort import CohortGroup
+from app.trends.days import local_today
 from tests.helpers import Api
 from tests.trend_data import API, berlin, episode, series_url, trend_patient
 

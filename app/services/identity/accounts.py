@@ -6,13 +6,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
-from app.errors import Conflict, Forbidden, Unauthorized
+from app.errors import Conflict, Unauthorized
 from app.models import AuthSession, Patient, User
 from app.schemas.auth import AdminUserIn, PasswordChangeIn, RegisterIn, UserOut
 from app.security.rate_limit import login_account_key, rate_limit, register_ip_key, reset
 from app.services.context import AppContext
-from app.services.identity.actors import Actor
+from app.services.identity.actors import Actor, require_person
+from app.trends.days import utcnow
 
 
 def _user_out(user: User, patient: Patient | None) -> UserOut:
@@ -103,13 +103,8 @@ def _commit_unique(session: Session) -> None:
         raise Conflict("An account with this e-mail already exists.") from exc
 
 
-def _person(actor: Actor) -> None:
-    if actor.is_client:
-        raise Forbidden("Partner clients have no user account.")
-
-
 def get_me(session: Session, actor: Actor) -> UserOut:
-    _person(actor)
+    require_person(actor, "user account")
     user = session.get(User, actor.id)
     if user is None:  # pragma: no cover - the actor was resolved from this row a moment ago
         raise Unauthorized()
@@ -121,7 +116,7 @@ def change_password(
     session: Session, ctx: AppContext, actor: Actor, data: PasswordChangeIn
 ) -> None:
     """New password; every other sign-in session of the account ends (this one stays)."""
-    _person(actor)
+    require_person(actor, "user account")
     user = session.get(User, actor.id)
     if user is None:  # pragma: no cover - the actor was resolved from this row a moment ago
         raise Unauthorized()

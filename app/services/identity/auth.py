@@ -8,7 +8,6 @@ from datetime import timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import OAuthError, Unauthorized
 from app.models import AuthSession, Patient, RefreshToken, User
 from app.schemas.auth import TokenOut
@@ -16,6 +15,7 @@ from app.security.rate_limit import login_account_key, login_ip_key, rate_limit,
 from app.security.tokens import InvalidToken, hash_opaque_token, new_opaque_token
 from app.services.context import AppContext
 from app.services.identity.actors import Actor
+from app.trends.days import utcnow
 
 INVALID_LOGIN = "The e-mail address or password is wrong."
 

@@ -25,12 +25,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.db import Base
-from app.errors import Forbidden, Unauthorized
+from app.errors import Unauthorized
 from app.models import AuditEntry, AuthSession, Grant, IdempotencyKey, Patient, RefreshToken, User
 from app.security.rate_limit import login_account_key, rate_limit, reset
 from app.services.care import audit
 from app.services.context import AppContext
-from app.services.identity.actors import Actor
+from app.services.identity.actors import Actor, require_person
 
 WRONG_PASSWORD = "The password is wrong; nothing was deleted."
 ERASED_NAME = "Erased account"
@@ -39,8 +39,7 @@ _PLAIN = {"synchronize_session": False}
 
 
 def erase_me(session: Session, ctx: AppContext, actor: Actor, password: str) -> None:
-    if actor.is_client:
-        raise Forbidden("Partner clients have no account to erase; ask an admin to disable it.")
+    require_person(actor, "account to erase; ask an admin to disable it")
     user = session.execute(
         select(User.password_hash, User.email).where(User.id == actor.id)
     ).first()

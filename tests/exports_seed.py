@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from app.models import Series, TreatmentSession
 from app.services.context import AppContext
 from app.services.sync.records import ChangeSeq
+from app.trends.days import offset_minutes
 from tests.diary import assessment_url, checkin_url, episode, episode_url, medication_url, new_id
 from tests.helpers import Account
 
@@ -45,6 +46,8 @@ def add_session(
         "recorded_by_role": "patient",
         **fields,
     }
+    # As the API stores it: the offset written with started_at beside it.
+    values["started_offset_minutes"] = offset_minutes(values["started_at"])
     with ctx.db.begin() as session:
         row = TreatmentSession(
             id=uuid.uuid4(),

@@ -19,24 +19,29 @@ from app.models.diary import NAME_MAX, NOTE_MAX
 from app.models.treatments import MAX_DOSE_MG, MAX_DOSE_MG_PER_KG, PROTOCOL_MAX
 from app.schemas.assessments import AssessmentIn, AssessmentOut
 from app.schemas.audit import AccessLogEntryOut
-from app.schemas.common import DisplayName, Schema, TimeZoneName, UTCDatetime
+from app.schemas.common import DisplayName, OffsetDatetime, Schema, TimeZoneName, UTCDatetime
 from app.schemas.diary import (
+    STARTED_AT_OUT,
     CheckinIn,
     CheckinOut,
+    DoseEntry,
     EpisodeBody,
     EpisodeOut,
-    MedicationIn,
+    MedicationBody,
     MedicationOut,
     PastTimestamp,
 )
 from app.schemas.grants import GrantOut
 from app.schemas.patients import BirthYear, Diagnosis, WeightKg
-from app.schemas.treatments import AdverseEffect, SeriesOut, Vitals
+from app.schemas.treatments import AdverseEffect, NewCourse, PlannedStart, SeriesOut, Vitals
 from app.vocabulary import Modality, Route
 
 FORMAT = "paindiary-export"
 # The treatment enums are the API's own (one definition, in schemas/treatments.py).
-FORMAT_VERSION = 1
+# Version 2: started_at of episodes and sessions in the offset it was written with (version 1
+# wrote UTC; importing one, the patient's zone at each instant gives the offset), medications
+# with their doses history, series with planned_start and new_course.
+FORMAT_VERSION = 2
 
 Role = Literal["patient", "clinician", "admin"]
 
@@ -72,7 +77,7 @@ class SeriesRecord(SeriesOut):
 class SessionRecord(Schema):
     id: uuid.UUID
     series_id: uuid.UUID
-    started_at: UTCDatetime
+    started_at: OffsetDatetime = Field(description=STARTED_AT_OUT)
     duration_minutes: int
     route: Route
     dose_mg: float | None
@@ -127,7 +132,7 @@ class ExportDocument(Schema):
     """GET /me/export (documentation model: the body is streamed in exactly this shape)."""
 
     format: Literal["paindiary-export"]
-    version: Literal[1]
+    version: Literal[2]
     exported_at: UTCDatetime
     account: AccountRecord
     patient: PatientRecord | None = Field(description="null for clinicians and admins")
@@ -168,9 +173,16 @@ class CheckinImport(CheckinIn, Stored):
     date: dt.date
 
 
-class MedicationImport(MedicationIn, Stored):
+class MedicationImport(MedicationBody, Stored):
     model_config = _NO_EXAMPLES
     id: uuid.UUID
+    doses: list[DoseEntry] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="The dose history as exported: oldest first, the first from started_on, "
+        "all within the medication's life, the last one's dose dose_mg_per_day. Left out: the "
+        "dose from started_on.",
+    )
 
 
 class AssessmentImport(AssessmentIn, Stored):
@@ -185,6 +197,8 @@ class SeriesImport(Stored):
     modality: Modality
     protocol: Annotated[str, Field(max_length=PROTOCOL_MAX)] | None = None
     planned_sessions: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    planned_start: PlannedStart | None = None
+    new_course: NewCourse | None = None
     baseline_days: Annotated[StrictInt, Field(ge=7, le=90)] = 28
     follow_up_days: Annotated[StrictInt, Field(ge=28, le=364)] = 84
 
@@ -222,10 +236,12 @@ class PatientImport(Schema):
 
 class ImportDocument(Schema):
     """POST /me/import: a document from GET /me/export. The account, grants and access log are
-    accepted but not imported: they belong to the old account."""
+    accepted but not imported: they belong to the old account. Version 1 documents (UTC
+    timestamps) are still read: each started_at takes the offset of the document's patient
+    zone at that instant."""
 
     format: Literal["paindiary-export"]
-    version: Literal[1]
+    version: Literal[1, 2]
     exported_at: AwareDatetime
     account: dict[str, Any] | None = None
     patient: PatientImport
@@ -266,7 +282,7 @@ class ImportDocument(Schema):
                     "episodes": [
                         {
                             "id": "0b6f3f52-3c1e-4a8e-9d1e-5b1f7d3c2a01",
-                            "started_at": "2026-03-01T07:15:00Z",
+                            "started_at": "2026-03-01T08:15:00+01:00",
                             "duration_seconds": 90,
                             "attack_count": 12,
                             "intensity": 8,

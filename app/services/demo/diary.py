@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.trends.days import offset_minutes
 from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS
 
 TIMEZONE = "Europe/Berlin"
@@ -86,8 +87,12 @@ def rate_factor(day: date, first: date, last: date) -> float:
 
 
 def _local(day: date, hour: int, rng: random.Random, zone: ZoneInfo) -> datetime:
-    moment = datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)), zone)
-    return moment.astimezone(UTC)
+    return datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)), zone)
+
+
+def _started(moment: datetime) -> dict[str, Any]:
+    """``started_at`` in UTC with the offset the phone would have written it with."""
+    return {"started_at": moment.astimezone(UTC), "started_offset_minutes": offset_minutes(moment)}
 
 
 def _day_episodes(
@@ -109,7 +114,7 @@ def _day_episodes(
         rows.append(
             {
                 "id": uuid.uuid4(),
-                "started_at": _local(day, rng.choice(hours[triggers]), rng, zone),
+                **_started(_local(day, rng.choice(hours[triggers]), rng, zone)),
                 "duration_seconds": duration,
                 "attack_count": size,
                 "intensity": max(1, min(10, intensity)),
@@ -145,7 +150,7 @@ def _session(
     before = max(3, 8 - number // 2 + rng.choice((-1, 0, 0, 1)))
     return {
         "id": uuid.uuid4(),
-        "started_at": datetime.combine(day, time(9, 30), zone).astimezone(UTC),
+        **_started(datetime.combine(day, time(9, 30), zone)),
         "duration_minutes": 40,
         "route": "iv",
         "dose_mg": 0.5 * WEIGHT_KG,

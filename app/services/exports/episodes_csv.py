@@ -1,10 +1,12 @@
 """GET /patients/{pid}/export/episodes.csv: the live episodes as a spreadsheet-safe CSV, streamed.
 
-One row per live episode, oldest first, with a header row. Times come in UTC and in the
-patient's zone (with the local calendar date the trends use); enumerated lists are joined with
-``;``. Any cell that a spreadsheet could read as a formula (it begins with ``=``, ``+``, ``-``,
-``@``, a tab or a carriage return) is prefixed with ``'`` (OWASP's CSV injection advice): a note
-like ``=HYPERLINK(…)`` then shows as text instead of running when a clinician opens the file.
+One row per live episode, oldest first, with a header row. Times come in UTC and in the offset
+the episode was written with (``started_at_local``, with its date, ``local_date``: the local day
+the trends use, which a later change of the patient's zone does not move); ``timezone`` is the
+patient's current zone. Enumerated lists are joined with ``;``. Any cell that a spreadsheet
+could read as a formula (it begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return)
+is prefixed with ``'`` (OWASP's CSV injection advice): a note like ``=HYPERLINK(…)`` then shows
+as text instead of running when a clinician opens the file.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import csv
 import datetime as dt
 import uuid
 from collections.abc import Iterator
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import RowMapping, select
 
@@ -22,6 +23,7 @@ from app.models import Episode
 from app.services.diary.episodes import from_mask
 from app.services.exports.streaming import chunked, rows, snapshot
 from app.services.sync.sql import table_of
+from app.trends.days import at_offset
 from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS
 
 COLUMNS = (
@@ -58,8 +60,8 @@ def utc_text(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def episode_cells(row: RowMapping, zone: ZoneInfo, timezone: str) -> list[str]:
-    local = row["started_at"].astimezone(zone)
+def episode_cells(row: RowMapping, timezone: str) -> list[str]:
+    local = at_offset(row["started_at"], row["started_offset_minutes"])
     cells = [
         str(row["id"]),
         utc_text(row["started_at"]),
@@ -97,7 +99,6 @@ def episodes_csv(db: Database, patient_id: uuid.UUID, timezone: str) -> Iterator
 def _lines(db: Database, patient_id: uuid.UUID, timezone: str) -> Iterator[bytes]:
     writer = csv.writer(_Line())
     yield str(writer.writerow(COLUMNS)).encode()
-    zone = ZoneInfo(timezone)
     t = _episodes
     query = (
         select(t)
@@ -106,4 +107,4 @@ def _lines(db: Database, patient_id: uuid.UUID, timezone: str) -> Iterator[bytes
     )
     with snapshot(db) as session:
         for row in rows(session, query):
-            yield str(writer.writerow(episode_cells(row, zone, timezone))).encode()
+            yield str(writer.writerow(episode_cells(row, timezone))).encode()

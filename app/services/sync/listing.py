@@ -51,9 +51,11 @@ def newest_first(
     limit: int,
     cursor: str | None,
     tag: str,
-    out: Callable[[RowMapping], OutT],
+    out: Callable[[RowMapping], OutT] | None = None,
+    out_many: Callable[[Sequence[RowMapping]], list[OutT]] | None = None,
 ) -> Page[OutT]:
-    """One page of ``query`` ordered by ``order`` descending; never more than ``limit`` items."""
+    """One page of ``query`` ordered by ``order`` descending; never more than ``limit`` items.
+    Items are built by ``out`` per row, or by ``out_many`` for the page's rows at once."""
     if cursor is not None:
         raw = cursors.decode(cursor, tag, len(order))
         try:
@@ -69,4 +71,10 @@ def newest_first(
     if len(rows) > limit:
         last = rows[limit - 1]
         next_cursor = cursors.encode(tag, *(_encode_value(last[col.name]) for col in order))
-    return Page[OutT](items=[out(row) for row in rows[:limit]], next_cursor=next_cursor)
+    page = rows[:limit]
+    if out_many is not None:
+        items = out_many(page)
+    else:
+        assert out is not None, "newest_first needs out or out_many"
+        items = [out(row) for row in page]
+    return Page[OutT](items=items, next_cursor=next_cursor)

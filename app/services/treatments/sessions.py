@@ -36,6 +36,7 @@ from app.services.treatments.shared import (
     session_out,
     sessions_table,
 )
+from app.trends.days import offset_minutes
 
 LIST_CURSOR = "sessions"
 NO_SUCH_SESSION = "No such treatment session in this series."
@@ -82,6 +83,7 @@ def columns(fields: Mapping[str, Any], weight_kg: float | None) -> dict[str, Any
             values[name] = _effects(value)
         elif name == "started_at":
             values[name] = value.astimezone(dt.UTC)
+            values["started_offset_minutes"] = offset_minutes(value)
         elif name not in _DOSES:
             values[name] = value
     if any(name in fields for name in _DOSES):

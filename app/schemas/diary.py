@@ -128,8 +128,21 @@ def reject_null(value: object) -> object:
 # --- episodes ---------------------------------------------------------------------------------
 
 
+STARTED_AT_IN = (
+    "RFC 3339 with the UTC offset of the place the patient was (e.g. "
+    "2026-03-01T08:15:00+01:00; the offset within ±14:00, never epoch seconds). The offset is "
+    "kept: the date there is the record's local day, and started_at is returned in it."
+)
+STARTED_AT_OUT = (
+    "In the UTC offset it was written with (e.g. 2026-03-01T08:15:00+01:00; Z for +00:00): its "
+    "date there is the record's local day, which a later change of the patient's timezone does "
+    "not move. Records written before the offset was kept carry the offset of the patient's "
+    "zone at that instant."
+)
+
+
 class EpisodeBody(Schema):
-    started_at: PastTimestamp
+    started_at: PastTimestamp = Field(description=STARTED_AT_IN)
     duration_seconds: DurationSeconds
     attack_count: AttackCount = 1
     intensity: Intensity
@@ -197,7 +210,7 @@ _EPISODE_NOT_NULL = (
 class EpisodePatch(Schema):
     """Only the fields sent change; null clears side, rescue_medication and note."""
 
-    started_at: PastTimestamp | None = None
+    started_at: PastTimestamp | None = Field(default=None, description=STARTED_AT_IN)
     duration_seconds: DurationSeconds | None = None
     attack_count: AttackCount | None = None
     intensity: Intensity | None = None
@@ -230,14 +243,6 @@ class EpisodePatch(Schema):
             *_EPISODE_NOT_NULL, examples=[{"intensity": 6, "note": "Eased after 10 minutes"}]
         )
     }
-
-
-STARTED_AT_OUT = (
-    "In the UTC offset it was written with (e.g. 2026-03-01T08:15:00+01:00; Z for +00:00): its "
-    "date there is the record's local day, which a later change of the patient's timezone does "
-    "not move. Records written before the offset was kept carry the offset of the patient's "
-    "zone at that instant."
-)
 
 
 class EpisodeOut(Schema):
@@ -425,10 +430,10 @@ class DoseEntry(BaseModel):
         extra="forbid", validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
     )
 
-    from_: dt.date = Field(
+    from_: CalendarDate = Field(
         alias="from", description="From this day on (until the next entry, or stopped_on)"
     )
-    mg_per_day: float = Field(description="The dose taken per day, in mg")
+    mg_per_day: DosePerDay = Field(description="The dose taken per day, in mg")
 
 
 class MedicationOut(Schema):

@@ -298,6 +298,23 @@ class ImportDocument(Schema):
                             "deleted_at": None,
                         }
                     ],
+                    "medications": [
+                        {
+                            "id": "3c2b1a09-8f7e-4d6c-b5a4-392817161514",
+                            "name": "carbamazepine",
+                            "dose_mg_per_day": 800,
+                            "started_on": "2025-11-01",
+                            "stopped_on": None,
+                            "doses": [
+                                {"from": "2025-11-01", "mg_per_day": 600},
+                                {"from": "2026-02-10", "mg_per_day": 800},
+                            ],
+                            "version": 2,
+                            "created_at": "2025-11-01T18:00:00Z",
+                            "updated_at": "2026-02-12T19:30:00Z",
+                            "deleted_at": None,
+                        }
+                    ],
                     "checkins": [
                         {
                             "date": "2026-03-01",

@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal, get_args
 
-from pydantic import Field, StrictBool, field_validator
+from pydantic import AfterValidator, Field, StrictBool, field_validator
 
 from app.models.treatments import (
     MAX_DOSE_MG,
@@ -23,6 +23,7 @@ from app.models.treatments import (
 )
 from app.schemas.common import OffsetDatetime, Schema, UTCDatetime, not_nullable
 from app.schemas.diary import (
+    STARTED_AT_IN,
     STARTED_AT_OUT,
     CalendarDate,
     Note,
@@ -86,13 +87,23 @@ Diastolic = Annotated[int, Field(ge=20, le=200, strict=True, description="mmHg")
 HeartRate = Annotated[int, Field(ge=20, le=250, strict=True, description="beats per minute")]
 Spo2 = Annotated[int, Field(ge=50, le=100, strict=True, description="%")]
 MAX_ADVERSE_EFFECTS = len(ADVERSE_EFFECTS)
+
+
+def _planned_start_in_range(value: dt.date) -> dt.date:
+    if not PLANNED_START_MIN <= value <= PLANNED_START_MAX:
+        raise ValueError(
+            f"must lie between {PLANNED_START_MIN.isoformat()} and {PLANNED_START_MAX.isoformat()}"
+        )
+    return value
+
+
 PlannedStart = Annotated[
     CalendarDate,
+    AfterValidator(_planned_start_in_range),
     Field(
-        ge=PLANNED_START_MIN,
-        le=PLANNED_START_MAX,
-        description="The day the first session is planned for (YYYY-MM-DD), so the app can "
-        "follow the baseline before it (readiness). Optional; null: not planned ahead.",
+        description="The day the first session is planned for (YYYY-MM-DD, 1900-01-01 to "
+        "2199-12-31), so the app can follow the baseline before it (readiness). Optional; "
+        "null: not planned ahead.",
         examples=["2026-04-13"],
     ),
 ]
@@ -225,7 +236,7 @@ class SessionIn(Schema):
 
     id: uuid.UUID | None = None
     series_id: uuid.UUID | None = None
-    started_at: PastTimestamp
+    started_at: PastTimestamp = Field(description=STARTED_AT_IN)
     duration_minutes: DurationMinutes
     route: Route
     dose_mg: DoseMg | None = None
@@ -266,7 +277,7 @@ class SessionPatch(Schema):
     """Only the fields sent change. Sending one dose form alone re-derives the other from the
     patient's weight (or clears it when the weight is unknown), as a PUT would."""
 
-    started_at: PastTimestamp | None = None
+    started_at: PastTimestamp | None = Field(default=None, description=STARTED_AT_IN)
     duration_minutes: DurationMinutes | None = None
     route: Route | None = None
     dose_mg: DoseMg | None = None

@@ -327,3 +327,11 @@ def test_a_time_zone_change_moves_no_recorded_day(api: Api, client: TestClient) 
         )
     )
     assert trend["timezone"] == "Pacific/Auckland"
+
+
+def test_one_offset_bound_for_the_api_the_database_and_the_trends() -> None:
+    from app.models.diary import MAX_OFFSET_MINUTES as stored
+    from app.schemas.diary import MAX_OFFSET
+    from app.trends.days import MAX_OFFSET_MINUTES as widened
+
+    assert stored == widened == MAX_OFFSET.total_seconds() / 60 == 14 * 60

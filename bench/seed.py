@@ -25,6 +25,7 @@ from sqlalchemy import Engine, Table, text, update
 from app.db import make_engine
 from app.models import Checkin, Episode, Grant, Patient, Series, TreatmentSession, User
 from app.services.sync.sql import table_of
+from app.trends.days import zone_offset_minutes
 
 CHUNK = 5000
 SESSIONS = 6
@@ -32,6 +33,9 @@ SESSION_EVERY_DAYS = 3
 BASELINE_DAYS = 28
 FOLLOW_UP_DAYS = 84
 FIRST_SESSION_DAYS_AGO = 120  # the follow-up ends before today: every window is whole
+# The seeded patients' zone (bench/client.py registers them there too); records carry the
+# offset a phone there would have written.
+TIMEZONE = "Europe/Berlin"
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ def _episode(
     return {
         "id": uuid.uuid4(),
         "started_at": started,
+        "started_offset_minutes": zone_offset_minutes(started, TIMEZONE),
         "duration_seconds": rng.randint(2, 120),
         "attack_count": rng.choice((1, 1, 1, 2, 3, 5)),
         "intensity": rng.randint(3, 10),
@@ -139,6 +144,7 @@ def _window_records(
                     "id": uuid.uuid4(),
                     "series_id": series_id,
                     "started_at": at,
+                    "started_offset_minutes": zone_offset_minutes(at, TIMEZONE),
                     "duration_minutes": 40,
                     "route": "iv",
                     "dose_mg": 35.0,
@@ -266,7 +272,7 @@ def cohort(url: str, clinicians: list[tuple[uuid.UUID, int]], size: int) -> int:
                 "id": patient_id,
                 "user_id": user_id,
                 "display_name": f"Cohort patient {index}",
-                "timezone": "Europe/Berlin",
+                "timezone": TIMEZONE,
                 "birth_year": 1960 + index % 30,
                 "weight_kg": 70.0,
                 "ichd3_type": "classical",

@@ -19,7 +19,7 @@ from app.models import Series, TreatmentSession
 from app.services.context import AppContext
 from app.services.sync.records import ChangeSeq
 from app.services.sync.sql import table_of
-from app.trends.days import utcnow
+from app.trends.days import offset_minutes, utcnow
 from tests.diary import series_url as series_url
 from tests.helpers import Account
 
@@ -79,6 +79,7 @@ def add_session(
     """A session; ``started_at`` is an RFC 3339 timestamp with an offset."""
     session_id = uuid.uuid4()
     now = utcnow()
+    started = datetime.fromisoformat(started_at)
     with ctx.db.session(write=True) as session:
         seq = ChangeSeq(session, patient_id)
         session.execute(
@@ -86,7 +87,8 @@ def add_session(
                 id=session_id,
                 patient_id=patient_id,
                 series_id=series_id,
-                started_at=datetime.fromisoformat(started_at),
+                started_at=started,
+                started_offset_minutes=offset_minutes(started),
                 duration_minutes=40,
                 route=route,
                 dose_mg=dose_mg,

@@ -1,9 +1,11 @@
 """Rows the loader hands to the pure trend code.
 
 The loader (``load.py``) reads only the date range returned by ``window_range`` and converts
-plain Core rows into these frozen dataclasses. Every ``local_day`` is the calendar date of the
-row's timestamp in the patient's time zone (see ``days.local_day``); the pure code never sees a
-time zone again. Rows after ``as_of`` may be passed: they are ignored.
+plain Core rows into these frozen dataclasses. An episode's or session's ``local_day`` is the
+calendar date of its ``started_at`` in the UTC offset it was written with
+(``days.local_day_at_offset``); an assessment's, in the patient's time zone
+(``days.local_day``). The pure code never sees a time zone again. Rows after ``as_of`` may be
+passed: they are ignored.
 
 What the loader must pass:
 - ``episodes``: live (not deleted) episodes whose local day lies in the window range.
@@ -13,8 +15,9 @@ What the loader must pass:
   last one before the first completed session, and all from that day on: only those are used).
 - ``medications``: the patient's live medication rows (at least those taken on a day of the
   window range). A medication row holds its current dose only.
-- ``medication_doses``: the dose history of those rows (the ``medication_doses`` table, written
-  whenever a dose is changed in place). A row without history has had its dose since its start.
+- ``medication_doses``: the dose history of those rows (the ``medication_doses`` table, the API's
+  ``doses``): entries from ``started_on`` on, one per day, each dose differing from the one
+  before, within the medication's life. A row without history has had its dose since its start.
   Clients may also record a dose change as a stop and a new row of the same name (case-
   insensitive) starting on the stop day or the day after; both readings are understood (see
   ``medications.py``).

@@ -72,7 +72,7 @@ def test_export_import_export_gives_the_same_data(
     old = api.register(name=PATIENT_NAME, timezone="Europe/Berlin")
     seed_rich_patient(client, old)
     first = export(client, old)
-    assert (first["format"], first["version"]) == ("paindiary-export", 1)
+    assert (first["format"], first["version"]) == ("paindiary-export", 2)
     assert [len(first[k]) for k in RECORD_KINDS] == [4, 3, 2, 4, 2, 4]
     assert sum(r["deleted_at"] is not None for k in RECORD_KINDS for r in first[k]) == 3
     assert first["account"]["email"] == old.email

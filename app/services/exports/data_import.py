@@ -8,6 +8,9 @@
   assessments follow their series to its new id. Versions start again at 1; the timestamps
   (``created_at``, ``updated_at``, ``deleted_at``) are kept, as when something was logged is
   part of the diary. Tombstones come along as tombstones.
+- Medications bring their dose history (``doses``, checked like the API keeps it); one
+  without it gets its dose from ``started_on``. Episodes and sessions keep the offset their
+  ``started_at`` was written with (a version 1 document, in UTC, takes the patient's zone).
 - The profile (name, time zone, birth year, weight, diagnosis) replaces the account's; the
   e-mail and password stay. Grants and the access log are not imported: they belong to the old
   account (grant again from the new one).
@@ -15,6 +18,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -23,17 +27,26 @@ from sqlalchemy import Table, exists, insert, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.models import Assessment, Checkin, Episode, Medication, Patient, Series, TreatmentSession
+from app.models import (
+    Assessment,
+    Checkin,
+    Episode,
+    Medication,
+    MedicationDose,
+    Patient,
+    Series,
+    TreatmentSession,
+)
 from app.schemas.diary import EpisodeBody
 from app.schemas.exports import ImportDocument, ImportResult, PatientImport, Stored
 from app.services import clock
 from app.services.care import audit
 from app.services.care.access import PATIENT_NOT_FOUND
-from app.services.diary import episodes
+from app.services.diary import episodes, medication_doses
 from app.services.identity.actors import Actor
 from app.services.sync.records import ChangeSeq
 from app.services.sync.sql import table_of
-from app.trends.days import to_utc
+from app.trends.days import offset_minutes, to_utc, zone_offset_minutes
 from app.vocabulary import INSTRUMENTS
 
 NOT_EMPTY = (
@@ -49,6 +62,7 @@ _medications = table_of(Medication)
 _assessments = table_of(Assessment)
 _series = table_of(Series)
 _sessions = table_of(TreatmentSession)
+_doses = table_of(MedicationDose)
 DIARY_TABLES = (_episodes, _checkins, _medications, _assessments, _series, _sessions)
 
 
@@ -57,7 +71,7 @@ def import_document(
 ) -> ImportResult:
     if actor.patient_id is None:
         raise Forbidden("Only a patient account can import a diary.")
-    check_document(doc)
+    histories = check_document(doc)
     total = sum(
         len(records)
         for records in (
@@ -79,6 +93,15 @@ def import_document(
     audit.stage(session, audit.event_for(actor, patient.id, info, "success"))
     _apply_profile(patient, doc.patient)
     series_ids = {record.id: uuid.uuid4() for record in doc.series}
+    medication_ids = {record.id: uuid.uuid4() for record in doc.medications}
+    timezone = doc.patient.timezone
+
+    def offset(started_at: dt.datetime) -> int:
+        # Version 1 wrote started_at in UTC, losing the offset it was written with: the
+        # patient's zone at that instant gives it, as for rows stored before it was kept.
+        if doc.version == 1:
+            return zone_offset_minutes(started_at, timezone)
+        return offset_minutes(started_at)
 
     def stored(record: Stored) -> dict[str, Any]:
         return {
@@ -99,7 +122,16 @@ def import_document(
             {
                 **stored(s),
                 "id": series_ids[s.id],
-                **s.model_dump(include={"name", "modality", "protocol", "planned_sessions"}),
+                **s.model_dump(
+                    include={
+                        "name",
+                        "modality",
+                        "protocol",
+                        "planned_sessions",
+                        "planned_start",
+                        "new_course",
+                    }
+                ),
                 "baseline_days": s.baseline_days,
                 "follow_up_days": s.follow_up_days,
             }
@@ -119,6 +151,7 @@ def import_document(
                 ),
                 "series_id": series_ids[s.series_id],
                 "started_at": to_utc(s.started_at),
+                "started_offset_minutes": offset(s.started_at),
                 **{name: getattr(s.vitals, name) if s.vitals else None for name in VITALS},
                 "adverse_effects": [effect.model_dump() for effect in s.adverse_effects],
                 # The patient's own entries are now the new account's; a clinician's stay theirs.
@@ -135,6 +168,7 @@ def import_document(
                 **stored(e),
                 "id": uuid.uuid4(),
                 **episodes.columns(e.model_dump(include=EPISODE_FIELDS)),
+                "started_offset_minutes": offset(e.started_at),
             }
             for e in doc.episodes
         ],
@@ -157,10 +191,26 @@ def import_document(
         [
             {
                 **stored(m),
-                "id": uuid.uuid4(),
-                **m.model_dump(exclude={"id"} | set(Stored.model_fields)),
+                "id": medication_ids[m.id],
+                **m.model_dump(exclude={"id", "doses"} | set(Stored.model_fields)),
             }
             for m in doc.medications
+        ],
+    )
+    _insert(
+        session,
+        _doses,
+        [
+            {
+                "id": uuid.uuid4(),
+                "patient_id": patient.id,
+                "medication_id": medication_ids[m.id],
+                "effective_on": day,
+                "dose_mg_per_day": dose,
+                "recorded_at": m.updated_at,
+            }
+            for m, history in zip(doc.medications, histories, strict=True)
+            for day, dose in history
         ],
     )
     _insert(
@@ -226,9 +276,10 @@ def _apply_profile(patient: Patient, profile: PatientImport) -> None:
 # --- whole-document checks (after the schema's per-record ones) -------------------------------
 
 
-def check_document(doc: ImportDocument) -> None:
+def check_document(doc: ImportDocument) -> list[medication_doses.History]:
     """What one record's schema cannot see: duplicates, references between records, totals,
-    and dates against the patient's today. Raises the first problem, naming its path."""
+    dates against the patient's today, the medications' dose histories. Raises the first
+    problem, naming its path; returns each medication's history."""
     for name, keys in (
         ("episodes", [e.id for e in doc.episodes]),
         ("checkins", [c.date for c in doc.checkins]),
@@ -265,6 +316,20 @@ def check_document(doc: ImportDocument) -> None:
             raise ValidationFailed(
                 _loc("medications", index, "stopped_on"), "stopped_on must not be before started_on"
             )
+        for position, entry in enumerate(medication.doses):
+            clock.not_after_today(
+                entry.from_, timezone, _loc("medications", index, "doses", position, "from")
+            )
+    return [
+        medication_doses.check_imported(
+            medication.doses,
+            dose_mg_per_day=medication.dose_mg_per_day,
+            started_on=medication.started_on,
+            stopped_on=medication.stopped_on,
+            loc=_loc("medications", index, "doses"),
+        )
+        for index, medication in enumerate(doc.medications)
+    ]
 
 
 def _loc(*path: str | int) -> list[str | int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable
 
@@ -12,12 +13,14 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.problems import PROBLEM_BASE, PROBLEM_JSON
+from app.problems import PROBLEM_BASE, PROBLEM_JSON, internal_error
 from app.security.headers import API_CSP, DOCS_PATHS
 
 # DELETE too: DELETE /me carries a body ({password}), which must be capped like any other.
 BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH", b"DELETE"})
 FORM_PATHS = ("/api/v1/auth/token", "/api/v1/auth/revoke")
+
+log = logging.getLogger("paindiary.errors")
 
 
 def _problem(status: int, title: str, detail: str) -> tuple[dict[str, object], bytes]:
@@ -138,7 +141,9 @@ class ProblemCORSMiddleware(CORSMiddleware):
 
 
 class ResponseHeadersMiddleware:
-    """Request ids, no caching of API responses, and the baseline security headers."""
+    """Request ids, no caching of API responses, and the baseline security headers - on every
+    response, the 500 for an unexpected error included (answered here rather than by
+    Starlette's outermost error middleware, which would send it without them)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -157,8 +162,12 @@ class ResponseHeadersMiddleware:
         is_docs = path.startswith(DOCS_PATHS)
         is_https = scope.get("scheme") == "https"
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
                 headers.append((b"x-request-id", request_id.encode()))
@@ -177,4 +186,10 @@ class ResponseHeadersMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if started:  # too late for a response of our own; the server logs and cuts it
+                raise
+            log.exception("unhandled error on %s", path)
+            await internal_error(path)(scope, receive, send_with_headers)

@@ -145,12 +145,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.connection_invalidated:
             return await _db_down(request, exc)
         log.exception("database error on %s", request.url.path)
-        return _internal(request)
+        return internal_error(request.url.path)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-        return _internal(request)
+        return internal_error(request.url.path)
 
 
 RETRY_AFTER_SECONDS = 5
@@ -168,11 +168,12 @@ def database_unavailable(instance: str | None = None) -> JSONResponse:
     )
 
 
-def _internal(request: Request) -> JSONResponse:
+def internal_error(instance: str | None = None) -> JSONResponse:
+    """The 500 for anything unexpected (the details go to the log, never to the client)."""
     return problem_response(
         500,
         type_="internal-error",
         title="Internal server error",
         detail="An unexpected error occurred; it has been logged.",
-        instance=request.url.path,
+        instance=instance,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+log = logging.getLogger("paindiary.db")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PING_AFTER_IDLE_SECONDS = 5.0
@@ -154,6 +157,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, writer: bool) -> 
         # FULL: a commit is on disk before we acknowledge it, even across a power cut.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted content is overwritten with zeros, not left in free pages for anyone who
+        # reads the file: an erased patient's text must not be recoverable from it.
+        cursor.execute("PRAGMA secure_delete=ON")
         # Past this wait a locked database is an OperationalError, which the API answers as 503.
         # A writer waits for the lock in _begin_immediate (below), never in SQLite's handler;
         # holding the lock, it meets no other in WAL mode.
@@ -232,6 +238,27 @@ class Database:
         """A session in one transaction, committed on success (for the CLI and scripts)."""
         with self.session(write=write) as session, session.begin():
             yield session
+
+    def checkpoint_wal(self) -> bool:
+        """SQLite: copy every committed page from the write-ahead log into the database file
+        and truncate the log to zero bytes, so that what was deleted (with ``secure_delete``
+        zeroed in the new pages) survives in neither file. Waits for readers up to the busy
+        timeout; returns whether the log was emptied. PostgreSQL: nothing to do (True)."""
+        if not self.is_sqlite:
+            return True
+        # A reader connection: it waits for other readers' snapshots (busy timeout), and it
+        # runs outside any transaction (the connection is in autocommit mode; see _on_begin).
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _log_pages, _moved = cursor.fetchone()
+            cursor.close()
+        finally:
+            connection.close()
+        if busy:
+            log.warning("the SQLite write-ahead log could not be emptied (readers were busy)")
+        return not busy
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -17,9 +17,9 @@ from app.models import AuditEntry, Grant, Patient
 from app.services.care import audit
 from app.services.context import AppContext
 from app.services.identity.erasure import ERASED_NAME
+from tests.conftest import make_settings
 from tests.diary import episode, episode_url, new_id
 from tests.exports_seed import PATIENT_NAME, seed_rich_patient
-from tests.conftest import make_settings
 from tests.helpers import Account, Api, assert_problem
 
 ME = "/api/v1/me"

@@ -252,10 +252,11 @@ class Database:
         try:
             cursor = connection.cursor()
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            busy, _log_pages, _moved = cursor.fetchone()
+            row = cursor.fetchone()  # (busy, pages in the log, pages moved)
             cursor.close()
         finally:
             connection.close()
+        busy = row is None or bool(row[0])
         if busy:
             log.warning("the SQLite write-ahead log could not be emptied (readers were busy)")
         return not busy

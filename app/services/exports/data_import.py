@@ -8,6 +8,9 @@
   assessments follow their series to its new id. Versions start again at 1; the timestamps
   (``created_at``, ``updated_at``, ``deleted_at``) are kept, as when something was logged is
   part of the diary. Tombstones come along as tombstones.
+- Attribution is never imported: a document is whatever its uploader wrote, so every session is
+  recorded by the importing patient (role ``patient``). A session the document says someone else
+  recorded keeps that claim only as unverified text at the end of its notes.
 - The profile (name, time zone, birth year, weight, diagnosis) replaces the account's; the
   e-mail and password stay. Grants and the access log are not imported: they belong to the old
   account (grant again from the new one).
@@ -25,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Assessment, Checkin, Episode, Medication, Patient, Series, TreatmentSession
-from app.models.diary import INSTRUMENTS
+from app.models.diary import INSTRUMENTS, NOTE_MAX
 from app.schemas.diary import EpisodeBody
 from app.schemas.exports import ImportDocument, ImportResult, PatientImport, Stored
 from app.services import clock
@@ -36,6 +39,7 @@ from app.services.identity.actors import Actor
 from app.services.sync.records import ChangeSeq
 from app.services.sync.sql import table_of
 
+IMPORTED_FROM = "Imported; originally recorded by a {role} (unverified)"
 NOT_EMPTY = (
     "This account already has diary records; import into a new, empty account "
     "(merging two diaries would mix their histories)."
@@ -114,15 +118,25 @@ def import_document(
                 **stored(s),
                 "id": uuid.uuid4(),
                 **s.model_dump(
-                    exclude={"id", "series_id", "vitals", "adverse_effects", "recorded_by"}
+                    exclude={
+                        "id",
+                        "series_id",
+                        "vitals",
+                        "adverse_effects",
+                        "notes",
+                        "recorded_by",
+                        "recorded_by_role",
+                    }
                     | set(Stored.model_fields)
                 ),
                 "series_id": series_ids[s.series_id],
                 "started_at": s.started_at.astimezone(dt.UTC),
                 **{name: getattr(s.vitals, name) if s.vitals else None for name in VITALS},
                 "adverse_effects": [effect.model_dump() for effect in s.adverse_effects],
-                # The patient's own entries are now the new account's; a clinician's stay theirs.
-                "recorded_by": actor.id if s.recorded_by_role == "patient" else s.recorded_by,
+                # Whoever the document names, the importing patient recorded it (see above).
+                "recorded_by": actor.id,
+                "recorded_by_role": "patient",
+                "notes": imported_notes(s.notes, s.recorded_by_role),
             }
             for s in doc.sessions
         ],
@@ -188,6 +202,21 @@ def import_document(
         series=len(doc.series),
         sessions=len(doc.sessions),
     )
+
+
+def imported_notes(notes: str | None, recorded_by_role: str) -> str | None:
+    """A session's notes as imported: a claim that someone other than the patient recorded it
+    survives as unverified text at their end. The notes stay within their limit: the original
+    text is shortened (marked with …) when the two would not fit."""
+    if recorded_by_role == "patient":
+        return notes
+    marker = IMPORTED_FROM.format(role=recorded_by_role)
+    if not notes:
+        return marker
+    room = NOTE_MAX - len(marker) - 2
+    if len(notes) > room:
+        notes = notes[: room - 1] + "…"
+    return f"{notes}\n\n{marker}"
 
 
 def _insert(session: Session, table: Table, values: list[dict[str, Any]]) -> None:

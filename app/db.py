@@ -25,6 +25,9 @@ NAMING_CONVENTION = {
 
 log = logging.getLogger("paindiary.db")
 
+# Where a session finds the audit chain's HMAC key (``session.info``): the audit append runs in
+# a commit hook that has nothing but the session.
+AUDIT_KEY = "paindiary.audit.key"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PING_AFTER_IDLE_SECONDS = 5.0
 
@@ -207,6 +210,7 @@ class Database:
         pool_size: int = 5,
         sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
         connect_timeout_seconds: int = 5,
+        audit_key: bytes | None = None,
     ) -> None:
         self.engine = make_engine(
             url,
@@ -227,8 +231,12 @@ class Database:
             if self.is_sqlite
             else self.engine
         )
-        self._reader = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        self._writer = sessionmaker(self._write_engine, expire_on_commit=False, autoflush=False)
+        # Without a key, nothing can be audited (app/services/care/audit.py refuses).
+        info = {AUDIT_KEY: audit_key} if audit_key is not None else {}
+        self._reader = sessionmaker(self.engine, expire_on_commit=False, autoflush=False, info=info)
+        self._writer = sessionmaker(
+            self._write_engine, expire_on_commit=False, autoflush=False, info=info
+        )
 
     def session(self, *, write: bool = False) -> Session:
         return (self._writer if write else self._reader)()

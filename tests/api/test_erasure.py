@@ -14,7 +14,7 @@ from app.db import Base
 from app.dbmigrate import upgrade
 from app.main import create_app
 from app.models import AuditEntry, Grant, Patient
-from app.services.care import audit
+from app.services.care import audit_integrity
 from app.services.context import AppContext
 from app.services.identity.erasure import ERASED_NAME
 from tests.conftest import make_settings
@@ -94,7 +94,7 @@ def test_erasure_leaves_no_row_of_the_patient_behind(
             .order_by(AuditEntry.seq)
         ).all()
         assert session.get(Patient, alice.patient_id) is None
-        assert audit.verify(session).ok
+        assert audit_integrity.verify(session, ctx.settings.audit_signing_key()).ok
     last = chain[-1]
     assert (last.action, last.actor_name, last.resource) == ("erase", ERASED_NAME, "/me")
     assert last.actor_id not in (alice.user_id, alice.patient_id)

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     register_window_seconds: int = Field(default=3600, ge=1, le=86_400)
     export_max_per_patient: int = Field(default=10, ge=1)
     export_window_seconds: int = Field(default=3600, ge=1, le=86_400)
+    # POST /me/import attempts per patient (each may carry up to max_import_body_bytes).
+    import_max_per_patient: int = Field(default=5, ge=1)
+    import_window_seconds: int = Field(default=3600, ge=1, le=86_400)
     # Threads that run the synchronous endpoints; a few beat many (less lock and GIL contention).
     worker_threads: int = Field(default=8, ge=1)
 

@@ -199,6 +199,9 @@ def seed_rich_patient(client: TestClient, ctx: AppContext, who: Account) -> Seed
         who.patient_id,
         iv,
         who.user_id,
+        # Logged, then deleted the next day (a tombstone is never older than its record).
+        created_at=datetime.fromisoformat("2026-03-10T09:00:00+01:00"),
+        updated_at=datetime.fromisoformat("2026-03-11T09:00:00+01:00"),
         deleted_at=datetime.fromisoformat("2026-03-11T09:00:00+01:00"),
     )
     assessments = [

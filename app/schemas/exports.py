@@ -158,12 +158,14 @@ class ExportDocument(Schema):
 
 class Stored(Schema):
     """Bookkeeping an exported record carries. Versions start again at 1 on import; the
-    timestamps are kept (when something was logged is part of the diary)."""
+    timestamps are kept (when something was logged is part of the diary), so they must be
+    plausible: none in the future (beyond the clock skew) or before 1900, and ``deleted_at``
+    not before ``created_at`` (checked by the import)."""
 
     version: Annotated[StrictInt, Field(ge=1)]
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
-    deleted_at: AwareDatetime | None = None
+    created_at: PastTimestamp
+    updated_at: PastTimestamp
+    deleted_at: PastTimestamp | None = None
 
 
 _NO_EXAMPLES = ConfigDict(json_schema_extra=None)

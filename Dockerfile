@@ -21,7 +21,8 @@ COPY migrations ./migrations
 RUN mkdir -p var && chown paindiary:paindiary var
 USER paindiary
 EXPOSE 8000
-# PAINDIARY_SECRET_KEY (>= 32 bytes) and PAINDIARY_DATABASE_URL must be provided at run time.
+# PAINDIARY_SECRET_KEY and PAINDIARY_AUDIT_KEY (>= 32 bytes each, different) and
+# PAINDIARY_DATABASE_URL must be provided at run time.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"
 CMD ["sh", "-c", "paindiary migrate && exec paindiary serve --host 0.0.0.0 --port 8000 --workers ${PAINDIARY_WORKERS:-2}"]

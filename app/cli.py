@@ -1,5 +1,5 @@
-"""The ``paindiary`` command: serve, migrate, create-user, audit verify, purge-tombstones,
-seed-demo."""
+"""The ``paindiary`` command: serve, migrate, create-user, audit (verify, checkpoint, seal),
+purge-tombstones, seed-demo."""
 
 from __future__ import annotations
 
@@ -10,8 +10,15 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.settings import get_settings
+
+if TYPE_CHECKING:
+    import uuid
+
+    from app.services.care.audit_integrity import Checkpoint, Verification
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -42,9 +49,36 @@ def _serve(args: argparse.Namespace) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     from app.dbmigrate import upgrade
 
-    upgrade(get_settings().database_url, args.revision)
+    settings = get_settings()
+    upgrade(settings.database_url, args.revision)
     print(f"database at {args.revision}")
+    if args.revision == "head":
+        # Chains from before the audit key get their seal straight away (a no-op after that).
+        _seal(report_nothing=True)
     return 0
+
+
+def _seal(*, report_nothing: bool = False) -> int:
+    from app.db import Database
+    from app.services.care.audit_integrity import seal_legacy
+
+    settings = get_settings()
+    db = Database(settings.database_url, pool_size=1)
+    try:
+        with db.session() as read, db.session(write=True) as write:
+            report = seal_legacy(read, write, settings.audit_signing_key())
+    finally:
+        db.dispose()
+    if report.sealed or not report_nothing:
+        print(
+            f"sealed {report.sealed} audit chains ({report.entries} entries written before "
+            "the audit key)"
+        )
+    for finding in report.refused:
+        print(f"warning: not sealed: {finding}", file=sys.stderr)
+    if report.refused:
+        print("warning: run paindiary audit verify and investigate", file=sys.stderr)
+    return 1 if report.refused else 0
 
 
 def _create_user(args: argparse.Namespace) -> int:
@@ -90,24 +124,78 @@ def _create_user(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit_verify(_args: argparse.Namespace) -> int:
-    from app.db import Database
-    from app.services.care.audit import verify
+def _audit_verify(args: argparse.Namespace) -> int:
+    result = _run_verify(args.checkpoints)
+    if result is None:
+        return 2
+    verification, _ = result
+    if not verification.ok:
+        return _print_findings(verification)
+    line = f"ok {verification.entries} entries in {_count(verification.chains, 'chain')}"
+    if verification.unkeyed:
+        line += f" ({verification.unkeyed} from before the audit key, sealed)"
+    if args.checkpoints is not None:
+        line += f"; none shorter than or different from its checkpoint in {args.checkpoints}"
+    print(line)
+    return 0
 
-    db = Database(get_settings().database_url, pool_size=1)
+
+def _audit_checkpoint(args: argparse.Namespace) -> int:
+    from app.services.care.audit_integrity import append_checkpoints
+
+    result = _run_verify(args.file)
+    if result is None:
+        return 2
+    verification, previous = result
+    if not verification.ok:
+        code = _print_findings(verification)
+        print(f"no checkpoint written to {args.file}")
+        return code
+    written = append_checkpoints(args.file, verification.heads.values(), previous)
+    print(
+        f"checkpoint: {written} of {verification.chains} chain heads appended to {args.file} "
+        f"(the others are unchanged since their last checkpoint; "
+        f"{verification.entries} entries verified)"
+    )
+    return 0
+
+
+def _run_verify(
+    checkpoint_file: Path | None,
+) -> tuple[Verification, dict[uuid.UUID, Checkpoint]] | None:
+    from app.db import Database
+    from app.services.care.audit_integrity import CheckpointFileError, read_checkpoints, verify
+
+    try:
+        checkpoints = read_checkpoints(checkpoint_file) if checkpoint_file else {}
+    except (CheckpointFileError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    settings = get_settings()
+    db = Database(settings.database_url, pool_size=1)
     try:
         with db.session() as session:
-            result = verify(session)
+            return verify(session, settings.audit_signing_key(), checkpoints), checkpoints
     finally:
         db.dispose()
-    if result.ok:
-        print(f"ok {result.entries} entries")
-        return 0
+
+
+def _print_findings(verification: Verification) -> int:
+    for finding in verification.findings:
+        print(f"broken: {finding}")
     print(
-        f"broken: patient {result.broken_patient} seq {result.broken_seq}: {result.reason}"
-        f" ({result.entries} entries verified before it)"
+        f"{_count(len(verification.findings), 'finding')} ({verification.entries} entries "
+        f"of {_count(verification.chains, 'chain')} verified before or besides them)"
     )
     return 1
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _audit_seal(_args: argparse.Namespace) -> int:
+    return _seal()
 
 
 def _purge_tombstones(args: argparse.Namespace) -> int:
@@ -184,9 +272,32 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser(
-        "verify", help="check every patient's hash chain; exit 1 naming the first broken link"
+        "verify",
+        help="check every patient's chain under the audit key (and against the checkpoints); "
+        "exit 1 naming each broken, shortened or vanished chain",
+    )
+    verify.add_argument(
+        "--checkpoints",
+        type=Path,
+        metavar="FILE",
+        help="a file written by 'audit checkpoint': also report every chain shorter than, or "
+        "different from, its last checkpoint, and chains that vanished",
     )
     verify.set_defaults(func=_audit_verify)
+    checkpoint = audit_sub.add_parser(
+        "checkpoint",
+        help="verify, then append the head of every chain that moved (erased patients' "
+        "included) to an append-only file kept outside the database; exit 1 writing nothing "
+        "if verification fails",
+    )
+    checkpoint.add_argument("--file", type=Path, required=True, metavar="FILE")
+    checkpoint.set_defaults(func=_audit_checkpoint)
+    seal = audit_sub.add_parser(
+        "seal",
+        help="seal the chains written before the audit key existed (paindiary migrate does "
+        "this); exit 1 naming chains that do not check out and stay unsealed",
+    )
+    seal.set_defaults(func=_audit_seal)
 
     purge = sub.add_parser(
         "purge-tombstones",

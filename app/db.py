@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+log = logging.getLogger("paindiary.db")
+
+# Where a session finds the audit chain's HMAC key (``session.info``): the audit append runs in
+# a commit hook that has nothing but the session.
+AUDIT_KEY = "paindiary.audit.key"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PING_AFTER_IDLE_SECONDS = 5.0
 
@@ -150,6 +156,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, writer: bool) -> 
         # FULL: a commit is on disk before we acknowledge it, even across a power cut.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted content is overwritten with zeros, not left in free pages for anyone who
+        # reads the file: an erased patient's text must not be recoverable from it.
+        cursor.execute("PRAGMA secure_delete=ON")
         # Past this wait a locked database is an OperationalError, which the API answers as 503.
         # A writer waits for the lock in _begin_immediate (below), never in SQLite's handler;
         # holding the lock, it meets no other in WAL mode.
@@ -197,6 +206,7 @@ class Database:
         pool_size: int = 5,
         sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
         connect_timeout_seconds: int = 5,
+        audit_key: bytes | None = None,
     ) -> None:
         self.engine = make_engine(
             url,
@@ -217,8 +227,12 @@ class Database:
             if self.is_sqlite
             else self.engine
         )
-        self._reader = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        self._writer = sessionmaker(self._write_engine, expire_on_commit=False, autoflush=False)
+        # Without a key, nothing can be audited (app/services/care/audit.py refuses).
+        info = {AUDIT_KEY: audit_key} if audit_key is not None else {}
+        self._reader = sessionmaker(self.engine, expire_on_commit=False, autoflush=False, info=info)
+        self._writer = sessionmaker(
+            self._write_engine, expire_on_commit=False, autoflush=False, info=info
+        )
 
     def session(self, *, write: bool = False) -> Session:
         return (self._writer if write else self._reader)()
@@ -228,6 +242,28 @@ class Database:
         """A session in one transaction, committed on success (for the CLI and scripts)."""
         with self.session(write=write) as session, session.begin():
             yield session
+
+    def checkpoint_wal(self) -> bool:
+        """SQLite: copy every committed page from the write-ahead log into the database file
+        and truncate the log to zero bytes, so that what was deleted (with ``secure_delete``
+        zeroed in the new pages) survives in neither file. Waits for readers up to the busy
+        timeout; returns whether the log was emptied. PostgreSQL: nothing to do (True)."""
+        if not self.is_sqlite:
+            return True
+        # A reader connection: it waits for other readers' snapshots (busy timeout), and it
+        # runs outside any transaction (the connection is in autocommit mode; see _on_begin).
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            row = cursor.fetchone()  # (busy, pages in the log, pages moved)
+            cursor.close()
+        finally:
+            connection.close()
+        busy = row is None or bool(row[0])
+        if busy:
+            log.warning("the SQLite write-ahead log could not be emptied (readers were busy)")
+        return not busy
 
     def dispose(self) -> None:
         self.engine.dispose()

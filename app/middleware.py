@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 
@@ -11,7 +12,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import AppError, PayloadTooLarge, UnsupportedMediaType
-from app.problems import RaisedInBody, render
+from app.problems import RaisedInBody, internal_error, render
 from app.security.headers import API_CSP, DOCS_PATHS
 
 # DELETE too: DELETE /me carries a body ({password}), which must be capped like any other.
@@ -19,6 +20,8 @@ BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH", b"DELETE"})
 FORM_PATHS = ("/api/v1/auth/token", "/api/v1/auth/revoke")
 # Sent before any endpoint (or the header middleware's rule for /api/) sees the request.
 _NO_STORE = {"Cache-Control": "no-store"}
+
+log = logging.getLogger("paindiary.errors")
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
@@ -109,7 +112,9 @@ class ProblemCORSMiddleware(CORSMiddleware):
 
 
 class ResponseHeadersMiddleware:
-    """Request ids, no caching of API responses, and the baseline security headers."""
+    """Request ids, no caching of API responses, and the baseline security headers - on every
+    response, the 500 for an unexpected error included (answered here rather than by
+    Starlette's outermost error middleware, which would send it without them)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -128,8 +133,12 @@ class ResponseHeadersMiddleware:
         is_docs = path.startswith(DOCS_PATHS)
         is_https = scope.get("scheme") == "https"
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
                 headers.append((b"x-request-id", request_id.encode()))
@@ -148,4 +157,10 @@ class ResponseHeadersMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if started:  # too late for a response of our own; the server logs and cuts it
+                raise
+            log.exception("unhandled error on %s", path)
+            await internal_error(path)(scope, receive, send_with_headers)

@@ -179,12 +179,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.connection_invalidated:
             return await _db_down(request, exc)
         log.exception("database error on %s", request.url.path)
-        return _internal(request)
+        return internal_error(request.url.path)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-        return _internal(request)
+        return internal_error(request.url.path)
 
 
 def database_unavailable(instance: str | None = None) -> JSONResponse:
@@ -192,13 +192,14 @@ def database_unavailable(instance: str | None = None) -> JSONResponse:
     return render(ServiceUnavailable(DATABASE_UNAVAILABLE), instance)
 
 
-def _internal(request: Request) -> JSONResponse:
+def internal_error(instance: str | None = None) -> JSONResponse:
+    """The 500 for anything unexpected (the details go to the log, never to the client)."""
     return respond(
         problem_body(
             500,
             "internal-error",
             "Internal server error",
             "An unexpected error occurred; it has been logged.",
-            instance=request.url.path,
+            instance=instance,
         )
     )

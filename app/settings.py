@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     env: Literal["development", "production", "test"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str | None = Field(default=None, repr=False)
+    # The HMAC key of the audit chain. Kept out of the database on purpose: someone who can
+    # write the database but does not hold this key cannot forge or recompute an entry.
+    audit_key: str | None = Field(default=None, repr=False)
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_issuer: str = "paindiary"
     jwt_audience: str = "paindiary-api"
@@ -49,6 +52,9 @@ class Settings(BaseSettings):
     register_window_seconds: int = Field(default=3600, ge=1, le=86_400)
     export_max_per_patient: int = Field(default=10, ge=1)
     export_window_seconds: int = Field(default=3600, ge=1, le=86_400)
+    # POST /me/import attempts per patient (each may carry up to max_import_body_bytes).
+    import_max_per_patient: int = Field(default=5, ge=1)
+    import_window_seconds: int = Field(default=3600, ge=1, le=86_400)
     # Threads that run the synchronous endpoints; a few beat many (less lock and GIL contention).
     worker_threads: int = Field(default=8, ge=1)
 
@@ -62,14 +68,18 @@ class Settings(BaseSettings):
         return [origin.rstrip("/") for origin in origins]
 
     @model_validator(mode="after")
-    def _secret_required_in_production(self) -> Settings:
+    def _secrets_required_in_production(self) -> Settings:
         if self.env == "production":
-            if self.secret_key is None:
-                raise ValueError("PAINDIARY_SECRET_KEY must be set in production")
-            if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
-                raise ValueError(
-                    f"PAINDIARY_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in production"
-                )
+            for name, value in (("SECRET_KEY", self.secret_key), ("AUDIT_KEY", self.audit_key)):
+                if value is None:
+                    raise ValueError(f"PAINDIARY_{name} must be set in production")
+                if len(value.encode()) < MIN_SECRET_BYTES:
+                    raise ValueError(
+                        f"PAINDIARY_{name} must be at least {MIN_SECRET_BYTES} bytes in production"
+                    )
+            if self.audit_key == self.secret_key:
+                # One leaked key must not both mint tokens and rewrite the audit trail.
+                raise ValueError("PAINDIARY_AUDIT_KEY must differ from PAINDIARY_SECRET_KEY")
         return self
 
     def signing_key(self) -> str:
@@ -78,12 +88,26 @@ class Settings(BaseSettings):
             return self.secret_key
         if self.env == "production":  # pragma: no cover - guarded by the validator
             raise RuntimeError("no secret key")
-        path = VAR_DIR / "secret_key"
-        if not path.exists():
-            VAR_DIR.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        return _generated("secret_key")
+
+    def audit_signing_key(self) -> bytes:
+        """The audit chain's HMAC key: the configured one, or in development one generated once
+        into var/ (like the JWT key; keep var/ when you keep the database)."""
+        if self.audit_key is not None:
+            return self.audit_key.encode()
+        if self.env == "production":  # pragma: no cover - guarded by the validator
+            raise RuntimeError("no audit key")
+        return _generated("audit_key").encode()
+
+
+def _generated(name: str) -> str:
+    """A development secret, generated once into ``var/<name>`` (mode 0600) and reused."""
+    path = VAR_DIR / name
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 @lru_cache(maxsize=1)

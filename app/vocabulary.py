@@ -7,6 +7,7 @@ drift apart. The tuples' order is part of the stored data (bit masks): append on
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal, get_args
 
 Trigger = Literal[
@@ -84,3 +85,7 @@ PROTOCOL_MAX = 2000
 MAX_DOSE_MG_PER_DAY = 100_000
 MAX_DOSE_MG = 5000
 MAX_DOSE_MG_PER_KG = 20
+
+# planned_start: no diary predates 1900; a plan further ahead than this is a typo.
+PLANNED_START_MIN = dt.date(1900, 1, 1)
+PLANNED_START_MAX = dt.date(2199, 12, 31)

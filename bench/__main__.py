@@ -14,7 +14,17 @@ from collections.abc import Callable
 
 import httpx
 
-from bench import client, envinfo, figures_load, figures_scale, report, seed, soak, wrk
+from bench import (
+    client,
+    envinfo,
+    figures_import,
+    figures_load,
+    figures_scale,
+    report,
+    seed,
+    soak,
+    wrk,
+)
 from bench.report import Figure, Target, not_measured
 from bench.server import OUT_DIR, Engine, Server, engines, fresh_database
 
@@ -22,7 +32,7 @@ LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 WRITERS = 16  # patients the PUT load spreads over (PostgreSQL locks per patient)
 SOAK_PATIENTS = 8
 # While iterating, e.g. BENCH_PARTS=scale BENCH_ENGINES=sqlite; make bench runs everything.
-PARTS = os.environ.get("BENCH_PARTS", "load,scale,soak").split(",")
+PARTS = os.environ.get("BENCH_PARTS", "load,scale,import,soak").split(",")
 ENGINES = os.environ.get("BENCH_ENGINES", "sqlite,postgresql").split(",")
 failures: list[str] = []
 
@@ -86,6 +96,8 @@ def run_engine(engine: Engine, wrk_binary: str | None, secret: str) -> list[Figu
                 "batch ÷ single", label, lambda: [figures_load.batch(server, label, batcher)]
             )
         if "scale" not in PARTS:
+            if "import" in PARTS:
+                out += _import_figures(engine, label, secret)
             return out
         print(
             f"{label}: seeding 1 000 + 100 000 episodes of history and a 500-patient cohort",
@@ -121,7 +133,17 @@ def run_engine(engine: Engine, wrk_binary: str | None, secret: str) -> list[Figu
             )
         ],
     )
+    if "import" in PARTS:
+        out += _import_figures(engine, label, secret)
     return out
+
+
+def _import_figures(engine: Engine, label: str, secret: str) -> list[Figure]:
+    return attempt(
+        "import memory",
+        label,
+        lambda: figures_import.import_memory(lambda: Server(engine, secret=secret), label),
+    )
 
 
 def _pid(account: client.Account) -> uuid.UUID:
@@ -185,7 +207,7 @@ def main() -> int:
         "--log-level warning "
         "(SQLite file bench/out/bench.db; PostgreSQL database paindiary_bench, recreated)",
     ]
-    complete = set(PARTS) >= {"load", "scale", "soak"} and set(ENGINES) >= set(LABELS)
+    complete = set(PARTS) >= {"load", "scale", "import", "soak"} and set(ENGINES) >= set(LABELS)
     path = report.RESULTS if complete else OUT_DIR / "RESULTS-partial.md"
     report.write(
         figures, machine=machine, versions=versions, commands=commands, started=started, path=path

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, Table, text, update
 from app.db import make_engine
 from app.models import Checkin, Episode, Grant, Patient, Series, TreatmentSession, User
 from app.services.sync.sql import table_of
+from app.trends.days import zone_offset_minutes
 
 CHUNK = 5000
 SESSIONS = 6
@@ -35,6 +36,9 @@ FIRST_SESSION_DAYS_AGO = 120  # the follow-up ends before today: every window is
 SERIES_EVERY_DAYS = 90  # a booster every three months: one course
 RELIEF_DAYS = 45
 HISTORY_SERIES = 4  # the history patients' induction and three boosters
+# The seeded patients' zone (bench/client.py registers them there too); records carry the
+# offset a phone there would have written.
+TIMEZONE = "Europe/Berlin"
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ def _episode(
     return {
         "id": uuid.uuid4(),
         "started_at": started,
+        "started_offset_minutes": zone_offset_minutes(started, TIMEZONE),
         "duration_seconds": rng.randint(2, 120),
         "attack_count": rng.choice((1, 1, 1, 2, 3, 5)),
         "intensity": rng.randint(3, 10),
@@ -124,6 +129,8 @@ def _window_records(
                 "planned_sessions": SESSIONS,
                 "baseline_days": BASELINE_DAYS,
                 "follow_up_days": FOLLOW_UP_DAYS,
+                "planned_start": None,
+                "new_course": None,
                 **_sync_columns(patient_id, seq, created),
             }
         )
@@ -173,6 +180,7 @@ def _session(
         "id": uuid.uuid4(),
         "series_id": series_id,
         "started_at": at,
+        "started_offset_minutes": zone_offset_minutes(at, TIMEZONE),
         "duration_minutes": 40,
         "route": "iv",
         "dose_mg": 35.0,
@@ -302,7 +310,7 @@ def cohort(url: str, clinicians: list[tuple[uuid.UUID, int]], size: int) -> int:
                 "id": patient_id,
                 "user_id": user_id,
                 "display_name": f"Cohort patient {index}",
-                "timezone": "Europe/Berlin",
+                "timezone": TIMEZONE,
                 "birth_year": 1960 + index % 30,
                 "weight_kg": 70.0,
                 "ichd3_type": "classical",

@@ -93,6 +93,7 @@ class Server:
             "PAINDIARY_DATABASE_URL": engine.url,
             # One key per bench run: tokens survive a restart of the server.
             "PAINDIARY_SECRET_KEY": secret,
+            "PAINDIARY_AUDIT_KEY": "audit-" + secret,  # production wants one, not the same
             # The longest the settings allow: the whole bench runs on one sign-in per account.
             "PAINDIARY_ACCESS_TOKEN_MINUTES": "60",
             # Every simulated user signs up from 127.0.0.1, and the scale figures export the

@@ -62,10 +62,34 @@ def run_migrations_online() -> None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
         _configure(connection)
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                _check_foreign_keys(connection)
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=True)
     engine.dispose()
+
+
+def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    """Batch mode rebuilds a SQLite table by copying it and dropping the original; with foreign
+    keys enforced, dropping a parent (a patient, a treatment series) runs its children's ON
+    DELETE actions and deletes or unlinks their rows. SQLite's procedure for such a rebuild:
+    keys off outside any transaction (the pragma is a no-op inside one, hence the driver
+    connection, before SQLAlchemy begins), then ``foreign_key_check`` before the commit."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"the migration left rows without their parent: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -30,6 +30,7 @@ hypothesis_settings.register_profile("ci", max_examples=40, deadline=None, deran
 hypothesis_settings.load_profile("ci")
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
+TEST_AUDIT_KEY = "test-audit-key-held-outside-the-database-0123456789"
 ENGINES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
@@ -46,6 +47,7 @@ def make_settings(url: str, **overrides: object) -> Settings:
         "env": "test",
         "database_url": url,
         "secret_key": TEST_SECRET,
+        "audit_key": TEST_AUDIT_KEY,
         # Cheap Argon2 in tests only: the suite signs in hundreds of times.
         "argon2_time_cost": 1,
         "argon2_memory_kib": 64,

@@ -32,6 +32,7 @@ def _episode(patient_id: uuid.UUID, **bad: Any) -> dict[str, Any]:
     row = {
         "id": uuid.uuid4(),
         "started_at": NOW,
+        "started_offset_minutes": 60,
         "duration_seconds": 60,
         "attack_count": 1,
         "intensity": 5,
@@ -82,6 +83,8 @@ CASES: list[tuple[type[Any], Any, dict[str, Any]]] = [
     (Episode, _episode, {"branch_mask": 8}),
     (Episode, _episode, {"note": "x" * 2001}),
     (Episode, _episode, {"version": 0}),
+    (Episode, _episode, {"started_offset_minutes": 841}),
+    (Episode, _episode, {"started_offset_minutes": -841}),
     (Checkin, _checkin, {"background_pain": 11}),
     (Checkin, _checkin, {"mood": -1}),
     (Checkin, _checkin, {"sleep_hours": 25.0}),

@@ -19,6 +19,7 @@ def fresh_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PAINDIARY_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
     monkeypatch.setenv("PAINDIARY_SECRET_KEY", "d" * 40)
+    monkeypatch.setenv("PAINDIARY_AUDIT_KEY", "e" * 40)
     monkeypatch.setenv("PAINDIARY_ARGON2_MEMORY_KIB", "64")
     monkeypatch.setenv("PAINDIARY_ARGON2_TIME_COST", "1")
     get_settings.cache_clear()

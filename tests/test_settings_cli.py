@@ -9,16 +9,56 @@ import pytest
 from pydantic import ValidationError
 
 from app import cli
-from app.settings import Settings
+from app.main import create_app
+from app.settings import Settings, get_settings
+
+AUDIT = "a" * 32
 
 
 def test_production_refuses_missing_or_short_secret() -> None:
-    with pytest.raises(ValidationError, match="must be set"):
-        Settings(env="production", secret_key=None)
-    with pytest.raises(ValidationError, match="at least 32 bytes"):
-        Settings(env="production", secret_key="too-short")
-    ok = Settings(env="production", secret_key="k" * 32)
+    with pytest.raises(ValidationError, match="SECRET_KEY must be set"):
+        Settings(env="production", secret_key=None, audit_key=AUDIT)
+    with pytest.raises(ValidationError, match="SECRET_KEY must be at least 32 bytes"):
+        Settings(env="production", secret_key="too-short", audit_key=AUDIT)
+    ok = Settings(env="production", secret_key="k" * 32, audit_key=AUDIT)
     assert ok.signing_key() == "k" * 32
+
+
+def test_production_refuses_to_start_without_its_own_audit_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 3: the audit chain's key comes from the settings, never from the database, and
+    production has no fallback: no key, a short one, or the JWT key again is refused."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValidationError, match="AUDIT_KEY must be set"):
+        Settings(env="production", secret_key="k" * 32)
+    with pytest.raises(ValidationError, match="AUDIT_KEY must be at least 32 bytes"):
+        Settings(env="production", secret_key="k" * 32, audit_key="short")
+    with pytest.raises(ValidationError, match="must differ"):
+        Settings(env="production", secret_key="k" * 32, audit_key="k" * 32)
+    monkeypatch.setenv("PAINDIARY_ENV", "production")
+    monkeypatch.setenv("PAINDIARY_SECRET_KEY", "k" * 32)
+    monkeypatch.delenv("PAINDIARY_AUDIT_KEY", raising=False)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ValidationError, match="AUDIT_KEY must be set"):
+            create_app()  # what uvicorn calls to start a worker
+    finally:
+        get_settings.cache_clear()
+    monkeypatch.setenv("PAINDIARY_AUDIT_KEY", AUDIT)
+    assert Settings().audit_signing_key() == AUDIT.encode()
+    assert not (tmp_path / "var").exists()  # nothing generated in production
+
+
+def test_development_audit_key_is_generated_once_beside_the_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = Settings(env="development").audit_signing_key()
+    assert first == Settings(env="development").audit_signing_key()
+    assert len(first) >= 32
+    assert first != Settings(env="development").signing_key().encode()
+    assert (tmp_path / "var" / "audit_key").stat().st_mode & 0o777 == 0o600
 
 
 def test_development_secret_is_generated_once(

@@ -61,9 +61,14 @@ def deleted(version: int) -> Response:
 
 def written(response: Response, kind: RecordKind[OutT], result: Written) -> OutT:
     """201 for a new record, 200 otherwise; the ETag of the stored version."""
+    return written_as(response, result, kind.out(result.row))
+
+
+def written_as(response: Response, result: Written, out: OutT) -> OutT:
+    """As ``written``, for a representation the service built (a medication with its doses)."""
     response.status_code = 201 if result.status == "created" else 200
     with_etag(response, result.row["version"])
-    return kind.out(result.row)
+    return out
 
 
 def outcome(request: Request, result: Outcome) -> JSONResponse:

@@ -41,7 +41,10 @@ def export_episodes_csv(
     """One row per live episode, oldest first, with a header row: `id, started_at_utc,
     started_at_local, local_date, timezone, duration_seconds, attack_count, intensity, side,
     branches, qualities, triggers, rescue_medication, note, version, created_at_utc,
-    updated_at_utc`. Lists are joined with `;`. Cells beginning with `=`, `+`, `-`, `@`, a tab
+    updated_at_utc`. `started_at_local` is `started_at` in the UTC offset it was written with and
+    `local_date` its date (the local day the trends use, which a later change of the patient's
+    time zone does not move); `timezone` is the patient's current zone. Lists are joined with
+    `;`. Cells beginning with `=`, `+`, `-`, `@`, a tab
     or a carriage return are prefixed with `'` so spreadsheets show them as text. The patient
     and their grantees; partners need `reports:read` (else 403). Each caller's exports of
     a patient are rate-limited (429 with Retry-After). On the patient's access log as an
@@ -72,8 +75,11 @@ def export_fhir(
     """Patient, Condition (SNOMED CT 31681005, ICD-10 G50.0, laterality and divisions), an
     Observation per episode (LOINC 72514-3, valueInteger = intensity, effectivePeriod, triggers
     and qualities as components), per daily check-in and per questionnaire (PHQ-9 LOINC
-    44261-6, GAD-7 LOINC 70274-6), and a MedicationAdministration per treatment session (RxNorm
-    6130 ketamine, dose in mg, SNOMED CT route). Deleted records are left out. References use
+    44261-6, GAD-7 LOINC 70274-6), a MedicationAdministration per treatment session (RxNorm
+    6130 ketamine, dose in mg, SNOMED CT route), and a MedicationStatement per dose period of
+    each maintenance medication (`effectivePeriod` from the period's `from` to the day before
+    the next one, or `stopped_on`; the dose as `rateQuantity` in mg/d). Times of episodes and
+    sessions carry the offset they were written with. Deleted records are left out. References use
     the entries' `urn:uuid:` full URLs. Streamed as `application/fhir+json`. The patient and
     their grantees; partners need `reports:read` (else 403). Each caller's exports of
     a patient are rate-limited (429 with Retry-After)."""

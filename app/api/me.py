@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+from app import memory
 from app.api.exports import attachment, utc_today
+from app.api.openapi import json_request_body
 from app.api.responses import problems
 from app.deps import ContextDep, CurrentActor, RequestInfoDep, SessionDep
 from app.schemas.auth import PasswordChangeIn, UserOut
 from app.schemas.exports import EraseIn, ExportDocument, ImportDocument, ImportResult
-from app.services.care import audit
 from app.services.exports import data_export, data_import
 from app.services.identity import accounts, erasure
 
@@ -74,26 +76,33 @@ def export_my_data(
     "/me/import",
     operation_id="importMyData",
     summary="Import a /me/export document into your new, empty account",
-    responses=problems(401, 403, 409, 413, 415, 422),
+    responses=problems(401, 403, 409, 413, 415, 422, 429),
+    openapi_extra=json_request_body(ImportDocument),
 )
-def import_my_data(
-    data: ImportDocument,
-    actor: CurrentActor,
-    session: SessionDep,
-    ctx: ContextDep,
-    info: RequestInfoDep,
+async def import_my_data(
+    request: Request, actor: CurrentActor, ctx: ContextDep, info: RequestInfoDep
 ) -> ImportResult:
     """Patients only (others 403). Every record gets a new id; sessions and assessments follow
-    their series. Versions start at 1, timestamps are kept, and the profile and diagnosis
-    replace the account's (the e-mail and password stay). Grants and the access log are
-    accepted but not imported. All or nothing: a document with any error is a 422 naming its
-    path, and nothing is written. An account that already has diary records gets 409. Bodies up
-    to 32 MiB (413 beyond); `grants` and `access_log` may be left out to save space."""
+    their series. Versions start at 1, timestamps are kept (none may lie in the future, and
+    `deleted_at` not before `created_at`), and the profile and diagnosis replace the account's
+    (the e-mail and password stay). Every session is recorded by you: a session the document
+    says someone else recorded says so, unverified, at the end of its notes. Grants and the
+    access log are accepted but not imported. All or nothing: a document with any error is a
+    422 naming its paths (the first 50), and nothing is written. An account that already has
+    diary records gets 409 before the body is read. Bodies up to 32 MiB (413 beyond); a few
+    attempts per hour (429 with Retry-After); `grants` and `access_log` may be left out to
+    save space."""
+    await run_in_threadpool(data_import.admit, ctx, actor)
+    raw = bytearray()
+    async for chunk in request.stream():  # capped by the body limit (413)
+        raw += chunk
+    large = len(raw) >= memory.LARGE_BYTES
     try:
-        return data_import.import_document(session, actor, info, data)
-    except Exception:
-        audit.settle(ctx.db, session, failed=True)
-        raise
+        return await run_in_threadpool(data_import.import_body, ctx, actor, info, raw)
+    finally:
+        del raw
+        if large:  # hand what the document took back to the system, not to the next request
+            memory.trim()
 
 
 @router.delete(

@@ -14,7 +14,7 @@ from app.api.conditional import (
     outcome,
     with_etag,
     with_etag_docs,
-    written,
+    written_as,
 )
 from app.api.responses import problems
 from app.deps import CurrentActor, ReadablePatient, SessionDep, WritablePatient
@@ -47,7 +47,8 @@ def create_medication(
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """201 with `Location` and `ETag`. An optional client `id` makes it safe to retry (the same
+    """201 with `Location` and `ETag`; its `doses` history is the dose from `started_on`. An
+    optional client `id` makes it safe to retry (the same
     medication under that id again: 200; anything else: 409), and so does an `Idempotency-Key`
     (same key and body: the first response again, another body: 422). The patient, and grantees
     with write access (partners need `diary:write`); read-only grantees get 403."""
@@ -77,13 +78,16 @@ def put_medication(
     if_none_match: IfNoneMatch = None,
 ) -> MedicationOut:
     """Create (201) or replace (200) under a client-chosen id; the same body again changes
-    nothing. `If-None-Match: *` makes it create-only, a stale `If-Match` is a 412. Changing
-    `dose_mg_per_day` records the dose history the trends report. The patient, and grantees
-    with write access (partners need `diary:write`); read-only grantees get 403."""
-    result = medications.put_medication(
+    nothing. `If-None-Match: *` makes it create-only, a stale `If-Match` is a 412. A new
+    medication's `doses` history is its dose from `started_on`. Changing `dose_mg_per_day` adds
+    `{from: dose_changed_on, mg_per_day}` to `doses` (`dose_changed_on` defaults to the
+    patient's local today; before `started_on`, after today or after `stopped_on` is a 422),
+    replacing the entries from that day on. The patient, and grantees with write access
+    (partners need `diary:write`); read-only grantees get 403."""
+    result, out = medications.put_medication(
         session, patient, medication_id, data, if_match=if_match, if_none_match=if_none_match
     )
-    return written(response, medications.MEDICATIONS, result)
+    return written_as(response, result, out)
 
 
 @router.get(
@@ -131,11 +135,15 @@ def patch_medication(
     if_match: IfMatch = None,
 ) -> MedicationOut:
     """Changes only the fields sent; `stopped_on: null` means it is taken again. A new
-    `dose_mg_per_day` is recorded in the dose history. A stale `If-Match` is a 412. The
-    patient, and grantees with write access (partners need `diary:write`); read-only grantees
-    get 403."""
-    result = medications.patch_medication(session, patient, medication_id, data, if_match=if_match)
-    return written(response, medications.MEDICATIONS, result)
+    `dose_mg_per_day` is recorded in `doses` from `dose_changed_on` (default: the patient's local
+    today; before `started_on`, after today or after `stopped_on` is a 422), replacing the
+    entries from that day on; `dose_changed_on` alone re-dates the current dose. A `stopped_on`
+    before the last dose change is a 422. A stale `If-Match` is a 412. The patient, and
+    grantees with write access (partners need `diary:write`); read-only grantees get 403."""
+    result, out = medications.patch_medication(
+        session, patient, medication_id, data, if_match=if_match
+    )
+    return written_as(response, result, out)
 
 
 @router.delete(

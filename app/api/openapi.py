@@ -7,6 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.encoders import jsonable_encoder
+from fastapi.openapi.models import Schema
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 from app.api.responses import PROBLEM_SCHEMA, RESPONSE_NAMES, problem_response
 
@@ -14,6 +18,18 @@ _FASTAPI_422_SCHEMAS = ("HTTPValidationError", "ValidationError")
 # Every operation under the API prefix reads or writes the database, so each one may answer
 # 503 with Retry-After during an outage (app/errors.py); the root probes document their own.
 _DATABASE_BACKED = "/api/"
+_SCHEMA_REF = "#/components/schemas/{model}"
+# Models of request bodies that endpoints read themselves (see json_request_body).
+_RAW_BODY_MODELS: list[type[BaseModel]] = []
+
+
+def json_request_body(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` for an endpoint that reads its JSON body itself (to decide what it can
+    before reading it, or to read it piece by piece): documents ``model`` as the required
+    request body exactly as FastAPI would for a body parameter."""
+    _RAW_BODY_MODELS.append(model)
+    schema = {"$ref": _SCHEMA_REF.format(model=model.__name__)}
+    return {"requestBody": {"content": {"application/json": {"schema": schema}}, "required": True}}
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -37,6 +53,15 @@ def install_openapi(app: FastAPI) -> None:
             if shared:
                 components["responses"] = shared
             schemas = components.setdefault("schemas", {})
+            if _RAW_BODY_MODELS:
+                _, definitions = models_json_schema(
+                    [(model, "validation") for model in _RAW_BODY_MODELS],
+                    ref_template=_SCHEMA_REF,
+                )
+                for name, schema in definitions.get("$defs", {}).items():
+                    # The same round trip FastAPI gives its own schemas (floats, no nulls).
+                    normal = jsonable_encoder(Schema(**schema), by_alias=True, exclude_none=True)
+                    schemas.setdefault(name, normal)
             for name in _FASTAPI_422_SCHEMAS:
                 schemas.pop(name, None)
             schemas["Problem"] = PROBLEM_SCHEMA

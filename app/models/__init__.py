@@ -1,7 +1,7 @@
 """ORM models, one file per aggregate. Importing this package registers every table."""
 
 from app.models.accounts import AuthSession, RefreshToken, User
-from app.models.audit import AuditEntry
+from app.models.audit import AuditEntry, AuditSeal
 from app.models.clients import PartnerClient
 from app.models.diary import Assessment, Checkin, Episode, Medication, MedicationDose
 from app.models.grants import Grant
@@ -13,6 +13,7 @@ from app.models.treatments import Series, TreatmentSession
 __all__ = [
     "Assessment",
     "AuditEntry",
+    "AuditSeal",
     "AuthSession",
     "Checkin",
     "Episode",

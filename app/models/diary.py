@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
-from app.trends.days import utcnow
+from app.trends.days import MAX_OFFSET_MINUTES, utcnow
 from app.vocabulary import (
     BNI_GRADES,
     BRANCHES,
@@ -43,6 +43,8 @@ from app.vocabulary import (
     SIDES,
     TRIGGERS,
 )
+
+OFFSET_CHECK = f"started_offset_minutes BETWEEN {-MAX_OFFSET_MINUTES} AND {MAX_OFFSET_MINUTES}"
 
 
 def _in(column: str, values: tuple[str, ...], *, nullable: bool = False) -> str:
@@ -100,6 +102,7 @@ class Episode(SyncedRecord, Base):
             name="rescue_medication",
         ),
         CheckConstraint(f"note IS NULL OR length(note) <= {NOTE_MAX}", name="note"),
+        CheckConstraint(OFFSET_CHECK, name="started_offset"),
         # Newest-first listing and the trends' per-local-day aggregation read only this index.
         Index(
             "ix_episodes_patient_started",
@@ -111,11 +114,14 @@ class Episode(SyncedRecord, Base):
             "duration_seconds",
             "trigger_mask",
             "deleted_at",
+            "started_offset_minutes",
         ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The UTC offset started_at was written with: its local day, and how it is returned.
+    started_offset_minutes: Mapped[int] = mapped_column(SmallInteger)
     duration_seconds: Mapped[int] = mapped_column(Integer)
     attack_count: Mapped[int] = mapped_column(Integer, default=1)
     intensity: Mapped[int] = mapped_column(SmallInteger)
@@ -196,12 +202,14 @@ class Assessment(SyncedRecord, Base):
 
 
 class MedicationDose(Base):
-    """A medication's dose history: from ``effective_on`` on it was taken at this dose.
+    """A medication's dose history: from ``effective_on`` on (until the next entry, or the
+    medication's stop) it was taken at ``dose_mg_per_day``; the API shows it as ``doses``.
 
-    ``medications.dose_mg_per_day`` is changed in place (PATCH/PUT), which would lose the old
-    dose; the medications service writes an entry here whenever a dose changes, so the trends
-    can report the change (services/diary/medication_doses.py). Not a synced record: the change feed
-    carries the medication itself. Entries go with their medication (cascade).
+    The medications service keeps it whole (services/diary/medication_doses.py): every
+    medication has entries from its ``started_on`` (the first entry's day), one per day at most,
+    each dose differing from the one before, all within the medication's life, the last one's
+    dose being the medication's ``dose_mg_per_day``. Not a synced record: the change feed carries
+    the medication with its history. Entries go with their medication (cascade).
     """
 
     __tablename__ = "medication_doses"
@@ -209,6 +217,8 @@ class MedicationDose(Base):
         CheckConstraint(
             f"dose_mg_per_day > 0 AND dose_mg_per_day <= {MAX_DOSE_MG_PER_DAY}", name="dose"
         ),
+        # One dose per medication and day.
+        UniqueConstraint("medication_id", "effective_on"),
         # The trend loader reads the history of a patient's medications.
         Index(
             "ix_medication_doses_patient_medication", "patient_id", "medication_id", "effective_on"
@@ -226,4 +236,5 @@ class MedicationDose(Base):
     )
     effective_on: Mapped[date] = mapped_column(Date)
     dose_mg_per_day: Mapped[float] = mapped_column(Float)
+    # When this entry was last written (an entry replaced on its day is written anew).
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

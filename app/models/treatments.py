@@ -8,12 +8,13 @@ a small JSON list of ``{effect, severity}`` validated by the API schema (at most
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -24,13 +25,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
-from app.models.diary import SyncedRecord, _in, _sync_checks
+from app.models.diary import OFFSET_CHECK, SyncedRecord, _in, _sync_checks
 from app.vocabulary import (
     MAX_DOSE_MG,
     MAX_DOSE_MG_PER_KG,
     MODALITIES,
     NAME_MAX,
     NOTE_MAX,
+    PLANNED_START_MAX,
+    PLANNED_START_MIN,
     PROTOCOL_MAX,
     ROUTES,
 )
@@ -49,6 +52,11 @@ class Series(SyncedRecord, Base):
         ),
         CheckConstraint("baseline_days BETWEEN 7 AND 90", name="baseline_days"),
         CheckConstraint("follow_up_days BETWEEN 28 AND 364", name="follow_up_days"),
+        CheckConstraint(
+            f"planned_start IS NULL OR planned_start BETWEEN '{PLANNED_START_MIN.isoformat()}' "
+            f"AND '{PLANNED_START_MAX.isoformat()}'",
+            name="planned_start",
+        ),
         Index("ix_treatment_series_patient", "patient_id", "created_at", "id"),
     )
 
@@ -59,6 +67,11 @@ class Series(SyncedRecord, Base):
     planned_sessions: Mapped[int | None] = mapped_column(SmallInteger, default=None)
     baseline_days: Mapped[int] = mapped_column(SmallInteger, default=28)
     follow_up_days: Mapped[int] = mapped_column(SmallInteger, default=84)
+    # The day the first session is planned for (baseline readiness), if planned ahead.
+    planned_start: Mapped[date | None] = mapped_column(Date, default=None)
+    # Course override: true starts a new course, false continues the previous one, null lets
+    # the 182-day rule decide (app/trends).
+    new_course: Mapped[bool | None] = mapped_column(Boolean, default=None)
 
 
 class TreatmentSession(SyncedRecord, Base):
@@ -90,6 +103,7 @@ class TreatmentSession(SyncedRecord, Base):
         ),
         CheckConstraint("spo2_min IS NULL OR spo2_min BETWEEN 50 AND 100", name="spo2_min"),
         CheckConstraint(f"notes IS NULL OR length(notes) <= {NOTE_MAX}", name="notes"),
+        CheckConstraint(OFFSET_CHECK, name="started_offset"),
         # The trend loader reads a series' sessions, and the patient's sessions by time.
         Index("ix_treatment_sessions_series", "series_id", "started_at"),
         Index("ix_treatment_sessions_patient_started", "patient_id", "started_at"),
@@ -100,6 +114,8 @@ class TreatmentSession(SyncedRecord, Base):
         Uuid, ForeignKey("treatment_series.id", ondelete="CASCADE")
     )
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The UTC offset started_at was written with: its local day, and how it is returned.
+    started_offset_minutes: Mapped[int] = mapped_column(SmallInteger)
     duration_minutes: Mapped[int] = mapped_column(SmallInteger)
     route: Mapped[str] = mapped_column(String(16))
     dose_mg: Mapped[float | None] = mapped_column(Float, default=None)

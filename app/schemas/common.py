@@ -22,6 +22,17 @@ class Schema(BaseModel):
 UTCDatetime = Annotated[datetime, PlainSerializer(utc_text, return_type=str, when_used="json")]
 
 
+def _with_offset(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+# An episode's or session's started_at leaves the API in the UTC offset it was written with
+# ("2026-03-01T08:15:00+01:00"; "Z" for a zero offset): the local time the patient lived.
+OffsetDatetime = Annotated[
+    datetime, PlainSerializer(_with_offset, return_type=str, when_used="json")
+]
+
+
 _ZONES: frozenset[str] | None = None
 
 

@@ -9,6 +9,7 @@ contract's order.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -16,12 +17,14 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
+    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
 )
 
-from app.schemas.common import Schema, UTCDatetime, not_nullable
+from app.schemas.common import OffsetDatetime, Schema, UTCDatetime, not_nullable
 from app.trends.days import CLOCK_SKEW, utcnow
 from app.vocabulary import (
     BRANCHES,
@@ -45,15 +48,50 @@ MAX_BATCH_ITEMS = 500
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 
 
+# Real UTC offsets lie within ±14:00 (Kiribati +14:00 is the furthest east, -12:00 the west).
+MAX_OFFSET = dt.timedelta(hours=14)
+_TIMESTAMP_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
+
+
+def timestamp_text(value: object) -> object:
+    """An RFC 3339 text, never a number: epoch seconds carry no offset, so no local day."""
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not _TIMESTAMP_TEXT.match(value):
+        raise ValueError(
+            "must be an RFC 3339 timestamp with an offset, e.g. 2026-03-01T08:15:00+01:00"
+        )
+    return value
+
+
 def not_in_future(value: dt.datetime) -> dt.datetime:
     if value > utcnow() + CLOCK_SKEW:
         raise ValueError("must not be in the future")
     if value < EARLIEST:
         raise ValueError("must not be before 1900-01-01")
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_OFFSET:
+        raise ValueError("the UTC offset must lie between -14:00 and +14:00")
     return value
 
 
-PastTimestamp = Annotated[AwareDatetime, AfterValidator(not_in_future)]
+# The offset written is kept with episodes and sessions: it decides their local day.
+PastTimestamp = Annotated[
+    AwareDatetime, BeforeValidator(timestamp_text), AfterValidator(not_in_future)
+]
+
+
+def date_text(value: object) -> object:
+    """A calendar date as ``YYYY-MM-DD`` text, never a number (``5`` is no day)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+# For new date fields: lax ``date`` would read 0 as 1970-01-01.
+CalendarDate = Annotated[dt.date, BeforeValidator(date_text)]
 # Numbers in bodies are strict: ``true`` or ``"7"`` for a pain score is a client bug to report,
 # not to coerce. (Query strings are text, so query parameters use the lax forms.)
 Intensity = Annotated[int, Field(ge=1, le=10, strict=True)]
@@ -88,8 +126,21 @@ def reject_null(value: object) -> object:
 # --- episodes ---------------------------------------------------------------------------------
 
 
+STARTED_AT_IN = (
+    "RFC 3339 with the UTC offset of the place the patient was (e.g. "
+    "2026-03-01T08:15:00+01:00; the offset within ±14:00, never epoch seconds). The offset is "
+    "kept: the date there is the record's local day, and started_at is returned in it."
+)
+STARTED_AT_OUT = (
+    "In the UTC offset it was written with (e.g. 2026-03-01T08:15:00+01:00; Z for +00:00): its "
+    "date there is the record's local day, which a later change of the patient's timezone does "
+    "not move. Records written before the offset was kept carry the offset of the patient's "
+    "zone at that instant."
+)
+
+
 class EpisodeBody(Schema):
-    started_at: PastTimestamp
+    started_at: PastTimestamp = Field(description=STARTED_AT_IN)
     duration_seconds: DurationSeconds
     attack_count: AttackCount = 1
     intensity: Intensity
@@ -157,7 +208,7 @@ _EPISODE_NOT_NULL = (
 class EpisodePatch(Schema):
     """Only the fields sent change; null clears side, rescue_medication and note."""
 
-    started_at: PastTimestamp | None = None
+    started_at: PastTimestamp | None = Field(default=None, description=STARTED_AT_IN)
     duration_seconds: DurationSeconds | None = None
     attack_count: AttackCount | None = None
     intensity: Intensity | None = None
@@ -194,7 +245,7 @@ class EpisodePatch(Schema):
 
 class EpisodeOut(Schema):
     id: uuid.UUID
-    started_at: UTCDatetime
+    started_at: OffsetDatetime = Field(description=STARTED_AT_OUT)
     duration_seconds: int
     attack_count: int
     intensity: int
@@ -305,25 +356,46 @@ class CheckinOut(Schema):
 # --- medications ------------------------------------------------------------------------------
 
 
-class MedicationIn(Schema):
-    """POST (the id is optional: offline clients pick their own) and PUT body."""
+DOSE_CHANGED_ON = (
+    "The day a new dose_mg_per_day took effect (default: the patient's local today). Not before "
+    "started_on, not after today or stopped_on. The dose history gains {from: dose_changed_on, "
+    "mg_per_day}, replacing every entry from that day on. Sent with an unchanged dose it re-dates "
+    "the current dose (an earlier day moves the change earlier). On create the history is the "
+    "dose from started_on."
+)
 
-    id: uuid.UUID | None = None
+
+class MedicationBody(Schema):
+    """The fields a client writes (the export document's too)."""
+
     name: ShortText
     dose_mg_per_day: DosePerDay
     started_on: dt.date
     stopped_on: dt.date | None = None
 
+
+class MedicationIn(MedicationBody):
+    """POST (the id is optional: offline clients pick their own) and PUT body."""
+
+    id: uuid.UUID | None = None
+    dose_changed_on: CalendarDate | None = Field(default=None, description=DOSE_CHANGED_ON)
+
     model_config = Schema.model_config | {
         "json_schema_extra": {
             "examples": [
-                {"name": "carbamazepine", "dose_mg_per_day": 600, "started_on": "2025-11-01"}
+                {"name": "carbamazepine", "dose_mg_per_day": 600, "started_on": "2025-11-01"},
+                {
+                    "name": "carbamazepine",
+                    "dose_mg_per_day": 800,
+                    "started_on": "2025-11-01",
+                    "dose_changed_on": "2026-02-10",
+                },
             ]
         }
     }
 
 
-_MEDICATION_NOT_NULL = ("name", "dose_mg_per_day", "started_on")
+_MEDICATION_NOT_NULL = ("name", "dose_mg_per_day", "started_on", "dose_changed_on")
 
 
 class MedicationPatch(Schema):
@@ -334,14 +406,32 @@ class MedicationPatch(Schema):
     started_on: dt.date | None = None
     # null: the patient still takes it.
     stopped_on: dt.date | None = None
+    dose_changed_on: CalendarDate | None = Field(default=None, description=DOSE_CHANGED_ON)
 
     _not_null = field_validator(*_MEDICATION_NOT_NULL, mode="before")(reject_null)
 
     model_config = Schema.model_config | {
         "json_schema_extra": not_nullable(
-            *_MEDICATION_NOT_NULL, examples=[{"dose_mg_per_day": 800}]
+            *_MEDICATION_NOT_NULL,
+            examples=[
+                {"dose_mg_per_day": 800, "dose_changed_on": "2026-02-10"},
+                {"stopped_on": "2026-03-01"},
+            ],
         )
     }
+
+
+class DoseEntry(BaseModel):
+    """One step of a medication's dose history."""
+
+    model_config = ConfigDict(
+        extra="forbid", validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
+
+    from_: CalendarDate = Field(
+        alias="from", description="From this day on (until the next entry, or stopped_on)"
+    )
+    mg_per_day: DosePerDay = Field(description="The dose taken per day, in mg")
 
 
 class MedicationOut(Schema):
@@ -350,6 +440,14 @@ class MedicationOut(Schema):
     dose_mg_per_day: float
     started_on: dt.date
     stopped_on: dt.date | None
+    doses: list[DoseEntry] = Field(
+        description="The dose history, kept by the server, oldest first: the first entry is "
+        "from started_on, each later one from the day its dose took effect "
+        "(dose_changed_on); the last one's mg_per_day is dose_mg_per_day.",
+        examples=[
+            [{"from": "2025-11-01", "mg_per_day": 600}, {"from": "2026-02-10", "mg_per_day": 800}]
+        ],
+    )
     version: int
     created_at: UTCDatetime
     updated_at: UTCDatetime

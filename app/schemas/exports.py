@@ -17,19 +17,21 @@ from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, StrictInt
 
 from app.schemas.assessments import AssessmentIn, AssessmentOut
 from app.schemas.audit import AccessLogEntryOut
-from app.schemas.common import DisplayName, Schema, TimeZoneName, UTCDatetime
+from app.schemas.common import DisplayName, OffsetDatetime, Schema, TimeZoneName, UTCDatetime
 from app.schemas.diary import (
+    STARTED_AT_OUT,
     CheckinIn,
     CheckinOut,
+    DoseEntry,
     EpisodeBody,
     EpisodeOut,
-    MedicationIn,
+    MedicationBody,
     MedicationOut,
     PastTimestamp,
 )
 from app.schemas.grants import GrantOut
 from app.schemas.patients import BirthYear, Diagnosis, WeightKg
-from app.schemas.treatments import AdverseEffect, SeriesOut, Vitals
+from app.schemas.treatments import AdverseEffect, NewCourse, PlannedStart, SeriesOut, Vitals
 from app.vocabulary import (
     MAX_DOSE_MG,
     MAX_DOSE_MG_PER_KG,
@@ -42,7 +44,10 @@ from app.vocabulary import (
 
 FORMAT = "paindiary-export"
 # The treatment enums are the API's own (one definition, in schemas/treatments.py).
-FORMAT_VERSION = 1
+# Version 2: started_at of episodes and sessions in the offset it was written with (version 1
+# wrote UTC; importing one, the patient's zone at each instant gives the offset), medications
+# with their doses history, series with planned_start and new_course.
+FORMAT_VERSION = 2
 
 Role = Literal["patient", "clinician", "admin"]
 
@@ -78,7 +83,7 @@ class SeriesRecord(SeriesOut):
 class SessionRecord(Schema):
     id: uuid.UUID
     series_id: uuid.UUID
-    started_at: UTCDatetime
+    started_at: OffsetDatetime = Field(description=STARTED_AT_OUT)
     duration_minutes: int
     route: Route
     dose_mg: float | None
@@ -133,7 +138,7 @@ class ExportDocument(Schema):
     """GET /me/export (documentation model: the body is streamed in exactly this shape)."""
 
     format: Literal["paindiary-export"]
-    version: Literal[1]
+    version: Literal[2]
     exported_at: UTCDatetime
     account: AccountRecord
     patient: PatientRecord | None = Field(description="null for clinicians and admins")
@@ -153,12 +158,14 @@ class ExportDocument(Schema):
 
 class Stored(Schema):
     """Bookkeeping an exported record carries. Versions start again at 1 on import; the
-    timestamps are kept (when something was logged is part of the diary)."""
+    timestamps are kept (when something was logged is part of the diary), so they must be
+    plausible: none in the future (beyond the clock skew) or before 1900, and ``deleted_at``
+    not before ``created_at`` (checked by the import)."""
 
     version: Annotated[StrictInt, Field(ge=1)]
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
-    deleted_at: AwareDatetime | None = None
+    created_at: PastTimestamp
+    updated_at: PastTimestamp
+    deleted_at: PastTimestamp | None = None
 
 
 _NO_EXAMPLES = ConfigDict(json_schema_extra=None)
@@ -174,9 +181,16 @@ class CheckinImport(CheckinIn, Stored):
     date: dt.date
 
 
-class MedicationImport(MedicationIn, Stored):
+class MedicationImport(MedicationBody, Stored):
     model_config = _NO_EXAMPLES
     id: uuid.UUID
+    doses: list[DoseEntry] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="The dose history as exported: oldest first, the first from started_on, "
+        "all within the medication's life, the last one's dose dose_mg_per_day. Left out: the "
+        "dose from started_on.",
+    )
 
 
 class AssessmentImport(AssessmentIn, Stored):
@@ -191,6 +205,8 @@ class SeriesImport(Stored):
     modality: Modality
     protocol: Annotated[str, Field(max_length=PROTOCOL_MAX)] | None = None
     planned_sessions: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    planned_start: PlannedStart | None = None
+    new_course: NewCourse | None = None
     baseline_days: Annotated[StrictInt, Field(ge=7, le=90)] = 28
     follow_up_days: Annotated[StrictInt, Field(ge=28, le=364)] = 84
 
@@ -228,10 +244,12 @@ class PatientImport(Schema):
 
 class ImportDocument(Schema):
     """POST /me/import: a document from GET /me/export. The account, grants and access log are
-    accepted but not imported: they belong to the old account."""
+    accepted but not imported: they belong to the old account. Version 1 documents (UTC
+    timestamps) are still read: each started_at takes the offset of the document's patient
+    zone at that instant."""
 
     format: Literal["paindiary-export"]
-    version: Literal[1]
+    version: Literal[1, 2]
     exported_at: AwareDatetime
     account: dict[str, Any] | None = None
     patient: PatientImport
@@ -272,7 +290,7 @@ class ImportDocument(Schema):
                     "episodes": [
                         {
                             "id": "0b6f3f52-3c1e-4a8e-9d1e-5b1f7d3c2a01",
-                            "started_at": "2026-03-01T07:15:00Z",
+                            "started_at": "2026-03-01T08:15:00+01:00",
                             "duration_seconds": 90,
                             "attack_count": 12,
                             "intensity": 8,
@@ -285,6 +303,23 @@ class ImportDocument(Schema):
                             "version": 1,
                             "created_at": "2026-03-01T07:16:00Z",
                             "updated_at": "2026-03-01T07:16:00Z",
+                            "deleted_at": None,
+                        }
+                    ],
+                    "medications": [
+                        {
+                            "id": "3c2b1a09-8f7e-4d6c-b5a4-392817161514",
+                            "name": "carbamazepine",
+                            "dose_mg_per_day": 800,
+                            "started_on": "2025-11-01",
+                            "stopped_on": None,
+                            "doses": [
+                                {"from": "2025-11-01", "mg_per_day": 600},
+                                {"from": "2026-02-10", "mg_per_day": 800},
+                            ],
+                            "version": 2,
+                            "created_at": "2025-11-01T18:00:00Z",
+                            "updated_at": "2026-02-12T19:30:00Z",
                             "deleted_at": None,
                         }
                     ],

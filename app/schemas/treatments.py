@@ -8,18 +8,30 @@ contradict each other) run in ``app.services.treatments.sessions`` so the 422 ca
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Literal, get_args
 
-from pydantic import Field, StrictBool, field_validator
+from pydantic import AfterValidator, Field, StrictBool, field_validator
 
-from app.schemas.common import Schema, UTCDatetime, not_nullable
-from app.schemas.diary import Note, PastTimestamp, Score, ShortText, reject_null
+from app.schemas.common import OffsetDatetime, Schema, UTCDatetime, not_nullable
+from app.schemas.diary import (
+    STARTED_AT_IN,
+    STARTED_AT_OUT,
+    CalendarDate,
+    Note,
+    PastTimestamp,
+    Score,
+    ShortText,
+    reject_null,
+)
 from app.vocabulary import (
     ADVERSE_EFFECTS,
     MAX_DOSE_MG,
     MAX_DOSE_MG_PER_KG,
     MODALITIES,
+    PLANNED_START_MAX,
+    PLANNED_START_MIN,
     PROTOCOL_MAX,
     ROUTES,
     SEVERITIES,
@@ -74,6 +86,35 @@ HeartRate = Annotated[int, Field(ge=20, le=250, strict=True, description="beats 
 Spo2 = Annotated[int, Field(ge=50, le=100, strict=True, description="%")]
 MAX_ADVERSE_EFFECTS = len(ADVERSE_EFFECTS)
 
+
+def _planned_start_in_range(value: dt.date) -> dt.date:
+    if not PLANNED_START_MIN <= value <= PLANNED_START_MAX:
+        raise ValueError(
+            f"must lie between {PLANNED_START_MIN.isoformat()} and {PLANNED_START_MAX.isoformat()}"
+        )
+    return value
+
+
+PlannedStart = Annotated[
+    CalendarDate,
+    AfterValidator(_planned_start_in_range),
+    Field(
+        description="The day the first session is planned for (YYYY-MM-DD, 1900-01-01 to "
+        "2199-12-31), so the app can follow the baseline before it (readiness). Optional; "
+        "null: not planned ahead.",
+        examples=["2026-04-13"],
+    ),
+]
+NewCourse = Annotated[
+    StrictBool,
+    Field(
+        description="Course override. true: this series starts a new course; false: it "
+        "continues the course of the series before it (a booster); null (default): a series "
+        "starting more than 182 days after the end of the one before starts a new course.",
+        examples=[False],
+    ),
+]
+
 # --- series -----------------------------------------------------------------------------------
 
 
@@ -85,6 +126,8 @@ class SeriesIn(Schema):
     modality: Modality
     protocol: Protocol | None = None
     planned_sessions: PlannedSessions | None = None
+    planned_start: PlannedStart | None = None
+    new_course: NewCourse | None = None
     baseline_days: BaselineDays = 28
     follow_up_days: FollowUpDays = 84
 
@@ -96,7 +139,14 @@ class SeriesIn(Schema):
                     "modality": "ketamine_iv",
                     "protocol": "0.5 mg/kg over 40 min on 5 consecutive days",
                     "planned_sessions": 5,
-                }
+                    "planned_start": "2026-04-13",
+                },
+                {
+                    "name": "Ketamine IV booster, autumn 2026",
+                    "modality": "ketamine_iv",
+                    "planned_sessions": 2,
+                    "new_course": False,
+                },
             ]
         }
     }
@@ -106,10 +156,15 @@ _SERIES_NOT_NULL = ("name", "modality", "baseline_days", "follow_up_days")
 
 
 class SeriesPatch(Schema):
+    """Only the fields sent change; null clears protocol, planned_sessions, planned_start and
+    new_course."""
+
     name: ShortText | None = None
     modality: Modality | None = None
     protocol: Protocol | None = None
     planned_sessions: PlannedSessions | None = None
+    planned_start: PlannedStart | None = None
+    new_course: NewCourse | None = None
     baseline_days: BaselineDays | None = None
     follow_up_days: FollowUpDays | None = None
 
@@ -117,7 +172,11 @@ class SeriesPatch(Schema):
 
     model_config = Schema.model_config | {
         "json_schema_extra": not_nullable(
-            *_SERIES_NOT_NULL, examples=[{"planned_sessions": 6, "follow_up_days": 112}]
+            *_SERIES_NOT_NULL,
+            examples=[
+                {"planned_sessions": 6, "follow_up_days": 112},
+                {"planned_start": "2026-04-20", "new_course": True},
+            ],
         )
     }
 
@@ -128,6 +187,13 @@ class SeriesOut(Schema):
     modality: Modality
     protocol: str | None
     planned_sessions: int | None
+    planned_start: dt.date | None = Field(
+        description="The day the first session is planned for; null: not planned ahead."
+    )
+    new_course: bool | None = Field(
+        description="Course override: true starts a new course, false continues the one "
+        "before, null lets the 182-day rule decide."
+    )
     baseline_days: int
     follow_up_days: int
     version: int
@@ -168,7 +234,7 @@ class SessionIn(Schema):
 
     id: uuid.UUID | None = None
     series_id: uuid.UUID | None = None
-    started_at: PastTimestamp
+    started_at: PastTimestamp = Field(description=STARTED_AT_IN)
     duration_minutes: DurationMinutes
     route: Route
     dose_mg: DoseMg | None = None
@@ -209,7 +275,7 @@ class SessionPatch(Schema):
     """Only the fields sent change. Sending one dose form alone re-derives the other from the
     patient's weight (or clears it when the weight is unknown), as a PUT would."""
 
-    started_at: PastTimestamp | None = None
+    started_at: PastTimestamp | None = Field(default=None, description=STARTED_AT_IN)
     duration_minutes: DurationMinutes | None = None
     route: Route | None = None
     dose_mg: DoseMg | None = None
@@ -241,7 +307,7 @@ class VitalsOut(Schema):
 class SessionOut(Schema):
     id: uuid.UUID
     series_id: uuid.UUID
-    started_at: UTCDatetime
+    started_at: OffsetDatetime = Field(description=STARTED_AT_OUT)
     duration_minutes: int
     route: Route
     dose_mg: float | None

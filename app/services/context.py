@@ -27,6 +27,7 @@ class AppContext:
                 pool_size=settings.db_pool_size,
                 sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
                 connect_timeout_seconds=settings.db_connect_timeout_seconds,
+                audit_key=settings.audit_signing_key(),
             ),
             passwords=PasswordHasher(
                 time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib

@@ -8,7 +8,7 @@ the API writes instants in UTC with a ``Z``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -99,3 +99,51 @@ def day_range(start: date, end: date) -> Iterator[date]:
 def inclusive_days(start: date, end: date) -> int:
     """The number of days in the inclusive range ``[start, end]``."""
     return (end - start).days + 1
+
+
+# --- a record's own written offset ------------------------------------------------------------
+# An episode's or session's local day is the date of its ``started_at`` in the UTC offset it was
+# written with (stored with the row), not in the patient's current zone: a later move of the
+# patient changes no day already lived. Real offsets lie within ±14:00 (Kiribati, +14:00, is the
+# furthest east; -12:00 the furthest west), which the API enforces on input.
+
+MAX_OFFSET_MINUTES = 14 * 60
+
+
+def offset_minutes(ts: datetime) -> int:
+    """The UTC offset ``ts`` carries, in whole minutes (RFC 3339 offsets have no seconds; a
+    zone's historical offset with seconds is rounded to the nearest minute)."""
+    offset = ts.utcoffset()
+    if offset is None:
+        raise ValueError("offset_minutes needs an aware datetime")
+    return round(offset.total_seconds() / 60)
+
+
+def zone_offset_minutes(ts: datetime, tz: str) -> int:
+    """The offset of the IANA zone ``tz`` at the instant ``ts``, in minutes (DST-correct)."""
+    return offset_minutes(ts.astimezone(ZoneInfo(tz)))
+
+
+def at_offset(ts: datetime, minutes: int) -> datetime:
+    """The instant ``ts`` shown in the fixed UTC offset of ``minutes``."""
+    return ts.astimezone(timezone(timedelta(minutes=minutes)))
+
+
+def local_day_at_offset(ts: datetime, minutes: int) -> date:
+    """The calendar date of the instant ``ts`` in the UTC offset of ``minutes`` minutes."""
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise ValueError("local_day_at_offset needs an aware datetime")
+    if abs(minutes) > MAX_OFFSET_MINUTES:
+        raise ValueError(f"a UTC offset lies within ±{MAX_OFFSET_MINUTES} minutes")
+    return (ts.astimezone(UTC) + timedelta(minutes=minutes)).date()
+
+
+def any_offset_utc_range(first_day: date, last_day: date) -> tuple[datetime, datetime]:
+    """Half-open UTC bounds ``[low, high)`` holding every instant that is on one of the days
+    ``first_day .. last_day`` in *some* offset within ±14:00: the indexed ``started_at`` query for
+    rows whose local day follows their own offset. It may hold up to 14 hours too much on each
+    side; the caller keeps the rows whose ``local_day_at_offset`` is in range."""
+    spread = timedelta(minutes=MAX_OFFSET_MINUTES)
+    low = datetime.combine(first_day, time(), UTC) - spread
+    high = datetime.combine(last_day + ONE_DAY, time(), UTC) + spread
+    return low, high

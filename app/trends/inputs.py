@@ -1,9 +1,11 @@
 """Rows the loader hands to the pure trend code.
 
 The loader (``load.py``) reads only the day ranges the series' windows need (see
-``plan.diary_ranges``) and converts plain Core rows into these frozen dataclasses. Every
-``local_day`` is the calendar date the patient lived (see API.md, Trends, local day); the pure
-code never sees a time zone. Rows after ``as_of`` may be passed: they are ignored.
+``plan.diary_ranges``) and converts plain Core rows into these frozen dataclasses. An episode's
+or session's ``local_day`` is the calendar date of its ``started_at`` in the UTC offset it was
+written with (``days.local_day_at_offset``): the day the patient lived; an assessment's, in the
+patient's time zone (``days.local_day``). The pure code never sees a time zone. Rows after
+``as_of`` may be passed: they are ignored.
 
 What the loader must pass:
 - ``sessions``: every live session of the series, completed or not.

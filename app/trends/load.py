@@ -5,13 +5,18 @@ The one module of ``app.trends`` that touches the database (the purity test exem
 - **Bounded.** A patient's series and sessions come first (two queries; they grow with
   treatments, not with the diary). The pure ``plan`` then says which days each series' numbers
   use (``diary_ranges``: the reference baseline and the series' own baseline to H, or to as_of
-  for the chart); episodes are read by ``started_at`` inside ``utc_range`` of each range,
-  through the covering index ``ix_episodes_patient_started`` (patient_id, started_at, …), and
+  for the chart); episodes are read by ``started_at`` inside ``any_offset_utc_range`` of each
+  range (widened by the ±14 h an offset can reach), through the covering index
+  ``ix_episodes_patient_started`` (patient_id, started_at, …, started_offset_minutes), and
   check-ins by date. The cost depends on the windows, never on how long the patient has kept a
-  diary. Assessments are read from the reference baseline's start to as_of; medications only
-  when taken on a day of the ranges.
-- **Local days in Python**, converted with ``zoneinfo``; bucketing in SQL would differ per
-  engine (SQLite has no time zones) and per server setting.
+  diary. Assessments are read from the reference baseline's start to as_of; medications, with
+  their dose history, only when taken on a day of the ranges.
+- **Local days in Python, from each record's own offset.** An episode's or session's local day
+  is the date of its ``started_at`` in the UTC offset it was written with
+  (``started_offset_minutes``, ``days.local_day_at_offset``): the day the patient lived it, which
+  a later change of the patient's time zone does not move. Rows read by the widened UTC range
+  whose local day falls outside the range are dropped here. Check-ins carry their date;
+  assessments are dated in the patient's current zone (they keep no offset).
 - **Core rows, never ORM objects**, converted into the frozen input dataclasses.
 """
 
@@ -35,7 +40,7 @@ from app.models import (
     Series,
     TreatmentSession,
 )
-from app.trends.days import local_day, utc_range
+from app.trends.days import any_offset_utc_range, local_day, local_day_at_offset, utc_range
 from app.trends.inputs import (
     AssessmentRow,
     CheckinRow,
@@ -64,8 +69,8 @@ class SeriesDetail:
     planned_sessions: int | None
     baseline_days: int
     follow_up_days: int
-    new_course: bool | None = None
-    planned_start: date | None = None
+    new_course: bool | None
+    planned_start: date | None
 
     @property
     def info(self) -> SeriesInfo:
@@ -135,6 +140,8 @@ _SERIES_COLUMNS = (
     Series.planned_sessions,
     Series.baseline_days,
     Series.follow_up_days,
+    Series.new_course,
+    Series.planned_start,
 )
 
 
@@ -167,6 +174,7 @@ def load_sessions(
             t.id,
             t.series_id,
             t.started_at,
+            t.started_offset_minutes,
             t.completed,
             t.pain_before,
             t.pain_after,
@@ -188,7 +196,7 @@ def load_sessions(
         effects = tuple((str(e["effect"]), str(e["severity"])) for e in row.adverse_effects or ())
         session_row = SessionRow(
             id=row.id,
-            local_day=local_day(row.started_at, timezone),
+            local_day=local_day_at_offset(row.started_at, row.started_offset_minutes),
             completed=row.completed,
             pain_before=row.pain_before,
             pain_after=row.pain_after,
@@ -217,10 +225,17 @@ def load_diary(
     session: Session, patient_id: uuid.UUID, timezone: str, first_day: date, last_day: date
 ) -> tuple[tuple[EpisodeRow, ...], tuple[CheckinRow, ...]]:
     """Live episodes and check-ins on the local days ``first_day .. last_day``: two queries."""
-    low, high = utc_range(first_day, last_day, timezone)
+    low, high = any_offset_utc_range(first_day, last_day)
     e = Episode
     episode_rows = session.execute(
-        select(e.started_at, e.attack_count, e.intensity, e.duration_seconds, e.trigger_mask)
+        select(
+            e.started_at,
+            e.started_offset_minutes,
+            e.attack_count,
+            e.intensity,
+            e.duration_seconds,
+            e.trigger_mask,
+        )
         .where(
             e.patient_id == patient_id,
             e.started_at >= low,
@@ -231,8 +246,8 @@ def load_diary(
     )
     episodes: list[EpisodeRow] = []
     for row in episode_rows:
-        day = local_day(row.started_at, timezone)
-        # utc_range may hold an hour more where DST changes at midnight.
+        day = local_day_at_offset(row.started_at, row.started_offset_minutes)
+        # The widened UTC range holds up to 14 hours of neighbouring days on each side.
         if first_day <= day <= last_day:
             episodes.append(
                 EpisodeRow(

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text, update
+from sqlalchemy import Connection, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app import cli
 from app.deps import route_template
-from app.models import AuditEntry, Patient
-from app.services.care import audit
+from app.models import AuditEntry, AuditSeal, Patient
+from app.services.care import audit, audit_integrity
 from app.services.context import AppContext
 from app.services.identity.actors import Actor
 from app.settings import get_settings
-from tests.helpers import Api, assert_problem
+from tests.conftest import TEST_AUDIT_KEY
+from tests.helpers import Account, Api, assert_problem
 
 
 def _log(client: TestClient, headers: dict[str, str]) -> list[dict[str, object]]:
@@ -34,10 +39,11 @@ def verify_cli(
 ) -> Iterator[object]:
     """Run ``paindiary audit verify`` against the test database: (exit code, output)."""
     monkeypatch.setenv("PAINDIARY_DATABASE_URL", ctx.settings.database_url)
+    monkeypatch.setenv("PAINDIARY_AUDIT_KEY", TEST_AUDIT_KEY)
     get_settings.cache_clear()
 
-    def run() -> tuple[int, str]:
-        code = cli.main(["audit", "verify"])
+    def run(*args: str) -> tuple[int, str]:
+        code = cli.main(["audit", "verify", *args])
         return code, capsys.readouterr().out
 
     yield run
@@ -171,7 +177,7 @@ def test_verify_passes_then_names_the_tampered_entry(
     other = api.register()
     client.get("/api/v1/patients/me", headers=other.headers)
     code, out = run()
-    assert (code, out.strip()) == (0, "ok 5 entries")
+    assert (code, out.strip()) == (0, "ok 5 entries in 2 chains")
 
     _tamper(
         ctx,
@@ -210,14 +216,14 @@ def test_the_trail_cannot_be_changed_quietly(api: Api, client: TestClient, ctx: 
             with pytest.raises(Exception, match="append-only"), ctx.db.engine.begin() as conn:
                 conn.execute(text(statement))
         with ctx.db.session() as session:
-            assert audit.verify(session).ok
+            assert audit_integrity.verify(session, ctx.settings.audit_signing_key()).ok
         return
     # SQLite has no such guard: the hash chain gives the change away.
     for statement in statements:
         with ctx.db.engine.begin() as conn:
             conn.execute(text(statement))
         with ctx.db.session() as session:
-            result = audit.verify(session)
+            result = audit_integrity.verify(session, ctx.settings.audit_signing_key())
         assert (result.ok, result.broken_patient, result.broken_seq) == (
             False,
             patient.patient_id,
@@ -261,7 +267,7 @@ def test_concurrent_appends_keep_one_unbroken_chain(api: Api, ctx: AppContext) -
         seqs = session.scalars(
             select(AuditEntry.seq).where(AuditEntry.patient_id == patient.patient_id)
         ).all()
-        result = audit.verify(session)
+        result = audit_integrity.verify(session, ctx.settings.audit_signing_key())
         length = session.scalar(select(Patient.audit_seq).where(Patient.id == patient.patient_id))
     assert sorted(seqs) == list(range(1, 21))
     assert length == 20
@@ -285,7 +291,7 @@ def test_update_on_a_patient_row_leaves_the_chain_head_alone(api: Api, ctx: AppC
     with ctx.db.begin() as session:
         session.execute(update(Patient).values(audit_seq=Patient.audit_seq))
     with ctx.db.session() as session:
-        assert audit.verify(session).ok
+        assert audit_integrity.verify(session, ctx.settings.audit_signing_key()).ok
 
 
 def test_route_templates_are_rebuilt_from_the_url() -> None:
@@ -326,3 +332,214 @@ def test_a_write_whose_commit_fails_is_recorded_as_failed(
             select(AuditEntry.outcome).where(AuditEntry.patient_id == patient.patient_id)
         ).all()
     assert list(outcomes) == ["failed"]
+
+
+# --- finding 3: a chain rewritten by someone with write access to the database -----------------
+
+
+@pytest.fixture
+def audit_cli(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[object]:
+    """``paindiary audit …`` against the test database: (exit code, output)."""
+    monkeypatch.setenv("PAINDIARY_DATABASE_URL", ctx.settings.database_url)
+    monkeypatch.setenv("PAINDIARY_AUDIT_KEY", TEST_AUDIT_KEY)
+    get_settings.cache_clear()
+
+    def run(*args: str) -> tuple[int, str]:
+        code = cli.main(["audit", *args])
+        return code, capsys.readouterr().out
+
+    yield run
+    get_settings.cache_clear()
+
+
+def _reads(client: TestClient, who: Account, n: int) -> None:
+    for _ in range(n):
+        assert client.get("/api/v1/patients/me", headers=who.headers).status_code == 200
+
+
+def _behind_the_back(ctx: AppContext) -> Iterator[Connection]:
+    """A connection of someone with write access to the database (the trigger lifted)."""
+    with ctx.db.engine.begin() as conn:
+        if not ctx.db.is_sqlite:
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+        yield conn
+        if not ctx.db.is_sqlite:
+            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
+
+
+def _recompute(conn: Connection, patient_id: uuid.UUID, digest: Callable[[str, Any], str]) -> None:
+    """Rewrite every hash of the chain with ``digest`` (what an attacker who changed an entry
+    does so that the links match again)."""
+    columns = [getattr(AuditEntry, name) for name in (*audit.HASHED_FIELDS, "prev_hash", "hash")]
+    rows = conn.execute(
+        select(*columns).where(AuditEntry.patient_id == patient_id).order_by(AuditEntry.seq)
+    ).mappings()
+    prev = audit.GENESIS_HASH
+    for row in list(rows):
+        new = digest(prev, row)
+        conn.execute(
+            update(AuditEntry)
+            .where(AuditEntry.patient_id == patient_id, AuditEntry.seq == row["seq"])
+            .values(prev_hash=prev, hash=new)
+        )
+        prev = new
+
+
+def test_audit_chain_rewritable_truncation_shows_against_the_checkpoint(
+    api: Api, client: TestClient, ctx: AppContext, audit_cli: object, tmp_path: Path
+) -> None:
+    """Finding 3: deleting the newest entries and lowering ``patients.audit_seq`` leaves a
+    chain that verifies; the checkpoint outside the database still knows how long it was."""
+    run = audit_cli
+    assert callable(run)
+    checkpoints = tmp_path / "audit-checkpoints.jsonl"
+    patient, other = api.register(), api.register()
+    _reads(client, patient, 5)
+    _reads(client, other, 2)
+    assert run("checkpoint", "--file", str(checkpoints))[0] == 0
+    _reads(client, patient, 2)  # seq 6 and 7: the entries the attacker wants gone
+    code, out = run("checkpoint", "--file", str(checkpoints))
+    assert code == 0, out
+    assert "1 of 2 chain heads appended" in out  # the other chain did not move
+
+    for conn in _behind_the_back(ctx):
+        conn.execute(
+            delete(AuditEntry).where(
+                AuditEntry.patient_id == patient.patient_id, AuditEntry.seq > 4
+            )
+        )
+        conn.execute(update(Patient).where(Patient.id == patient.patient_id).values(audit_seq=4))
+    code, out = run("verify")
+    assert code == 0  # the database alone cannot tell
+    code, out = run("verify", "--checkpoints", str(checkpoints))
+    assert code == 1
+    assert f"patient {patient.patient_id} seq 5: shorter than its checkpoint" in out
+    assert "(seq 7)" in out
+    assert str(other.patient_id) not in out
+    # Nor does a new checkpoint paper over it.
+    size = checkpoints.stat().st_size
+    code, out = run("checkpoint", "--file", str(checkpoints))
+    assert (code, checkpoints.stat().st_size) == (1, size)
+    assert "no checkpoint written" in out
+
+
+def test_audit_chain_rewritable_an_edit_recomputed_without_the_key_never_verifies(
+    api: Api, client: TestClient, ctx: AppContext, audit_cli: object, tmp_path: Path
+) -> None:
+    """Finding 3: an entry edited and its chain recomputed with plain SHA-256 (as the trail
+    used to be hashed), or with any key but the real one, does not verify - with or without
+    checkpoints, and a forged seal does not help."""
+    run = audit_cli
+    assert callable(run)
+    checkpoints = tmp_path / "audit-checkpoints.jsonl"
+    patient, doctor = api.register(), api.staff_named("clinician", "Dr Nosy")
+    api.grant(patient, to=doctor)
+    client.get(f"/api/v1/patients/{patient.patient_id}", headers=doctor.headers)
+    _reads(client, patient, 2)
+    assert run("checkpoint", "--file", str(checkpoints))[0] == 0
+    pid = patient.patient_id
+    assert pid is not None
+
+    def plain(prev: str, row: Any) -> str:
+        return hashlib.sha256(
+            (prev + audit._canonical({n: row[n] for n in audit.HASHED_FIELDS})).encode()
+        ).hexdigest()
+
+    def guessed_key(prev: str, row: Any) -> str:
+        return audit.chain_hash(b"a guess at the audit key, 32 bytes+", prev, row)
+
+    for digest in (plain, guessed_key):
+        for conn in _behind_the_back(ctx):
+            conn.execute(  # the doctor's look becomes someone else's
+                update(AuditEntry)
+                .where(AuditEntry.patient_id == pid, AuditEntry.actor_name == "Dr Nosy")
+                .values(actor_name="Test Patient", actor_id=patient.user_id)
+            )
+            _recompute(conn, pid, digest)
+        code, out = run("verify")
+        assert code == 1, out
+        assert f"patient {pid} seq 1:" in out
+        assert "not sealed" in out if digest is plain else "entry altered" in out
+        code, out = run("verify", "--checkpoints", str(checkpoints))
+        assert code == 1
+        if digest is plain:  # every link matches; the head is not the one checkpointed
+            assert f"patient {pid} seq 4: differs from its checkpoint" in out
+        else:
+            assert f"patient {pid} seq 1: entry altered" in out
+
+    # A seal the attacker writes for their unkeyed chain is no seal.
+    with ctx.db.begin() as session:
+        head = session.scalars(
+            select(AuditEntry).where(AuditEntry.patient_id == pid).order_by(AuditEntry.seq)
+        ).all()[-1]
+        session.add(
+            AuditSeal(
+                patient_id=pid,
+                seq=head.seq,
+                hash=head.hash,
+                sealed_at=head.at,
+                mac=plain("seal", {n: getattr(head, n) for n in audit.HASHED_FIELDS}),
+            )
+        )
+    code, out = run("verify")
+    assert code == 1
+    assert f"patient {pid} seq {head.seq}: seal does not verify" in out
+
+
+def test_audit_chain_rewritable_a_dropped_erased_chain_shows_as_vanished(
+    api: Api, client: TestClient, ctx: AppContext, audit_cli: object, tmp_path: Path
+) -> None:
+    """Finding 3: an erased patient's chain has no patient row left to say it existed;
+    dropped, only the checkpoint (which holds erased patients' chains too) shows it."""
+    run = audit_cli
+    assert callable(run)
+    checkpoints = tmp_path / "audit-checkpoints.jsonl"
+    gone, stays = api.register(), api.register()
+    _reads(client, gone, 3)
+    _reads(client, stays, 1)
+    r = client.request(
+        "DELETE", "/api/v1/me", json={"password": gone.password}, headers=gone.headers
+    )
+    assert r.status_code == 204
+    assert run("checkpoint", "--file", str(checkpoints))[0] == 0
+    lines = [json.loads(line) for line in checkpoints.read_text().splitlines()]
+    assert {line["patient_id"] for line in lines} == {str(gone.patient_id), str(stays.patient_id)}
+    assert {line["seq"] for line in lines if line["patient_id"] == str(gone.patient_id)} == {4}
+    assert checkpoints.stat().st_mode & 0o777 == 0o600
+
+    for conn in _behind_the_back(ctx):
+        conn.execute(delete(AuditEntry).where(AuditEntry.patient_id == gone.patient_id))
+    assert run("verify")[0] == 0  # nothing in the database shows it
+    code, out = run("verify", "--checkpoints", str(checkpoints))
+    assert code == 1
+    assert f"patient {gone.patient_id} seq 1: vanished: checkpointed at seq 4" in out
+    assert str(stays.patient_id) not in out
+
+
+def test_checkpoints_append_only_what_moved_and_survive_a_torn_line(
+    api: Api, client: TestClient, audit_cli: object, tmp_path: Path
+) -> None:
+    run = audit_cli
+    assert callable(run)
+    checkpoints = tmp_path / "audit-checkpoints.jsonl"
+    alice = api.register()
+    _reads(client, alice, 2)
+    assert run("checkpoint", "--file", str(checkpoints))[0] == 0
+    first = checkpoints.read_text()
+    code, out = run("checkpoint", "--file", str(checkpoints))
+    assert (code, checkpoints.read_text()) == (0, first)  # nothing moved, nothing written
+    assert "0 of 1 chain heads appended" in out
+    with checkpoints.open("a") as handle:  # a crash in the middle of an append
+        handle.write('{"at": "2026-')
+    _reads(client, alice, 1)
+    code, out = run("verify", "--checkpoints", str(checkpoints))
+    assert code == 0, out
+    assert run("checkpoint", "--file", str(checkpoints))[0] == 0
+    lines = checkpoints.read_text().splitlines()
+    assert lines[0] == first.strip()
+    assert lines[1] == '{"at": "2026-'
+    assert json.loads(lines[2])["seq"] == 3  # three reads: the chain moved on
+    assert run("verify", "--checkpoints", str(checkpoints))[0] == 2  # a bad line mid-file
+    assert run("verify", "--checkpoints", str(tmp_path / "none-yet.jsonl"))[0] == 0

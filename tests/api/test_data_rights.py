@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.schemas.exports import ImportDocument
 from app.services.context import AppContext
+from app.vocabulary import NOTE_MAX
 from tests.diary import episode, episode_url, new_id
 from tests.exports_seed import PATIENT_NAME, seed_rich_patient
 from tests.helpers import Account, Api, assert_problem
@@ -72,7 +73,7 @@ def test_export_import_export_gives_the_same_data(
     old = api.register(name=PATIENT_NAME, timezone="Europe/Berlin")
     seed_rich_patient(client, old)
     first = export(client, old)
-    assert (first["format"], first["version"]) == ("paindiary-export", 1)
+    assert (first["format"], first["version"]) == ("paindiary-export", 2)
     assert [len(first[k]) for k in RECORD_KINDS] == [4, 3, 2, 4, 2, 4]
     assert sum(r["deleted_at"] is not None for k in RECORD_KINDS for r in first[k]) == 3
     assert first["account"]["email"] == old.email
@@ -226,8 +227,8 @@ def test_import_only_into_an_empty_patient_account(api: Api, client: TestClient)
     imported = export(client, alice)
     assert imported["patient"]["diagnosis"]["ichd3_type"] == "idiopathic"
     assert imported["patient"]["timezone"] == "Europe/Vienna"
-    # A clinician's session keeps its recorder; the assessment follows its series.
-    assert imported["sessions"][0]["recorded_by"] == doc["sessions"][0]["recorded_by"]
+    # The patient recorded every imported session; the assessment follows its series.
+    assert imported["sessions"][0]["recorded_by"] == str(alice.user_id)
     assert imported["assessments"][0]["series_id"] == imported["series"][0]["id"]
     # Again (a retry, or a second document): the diary is not empty any more.
     assert_problem(client.post(IMPORT, json=doc, headers=alice.headers), 409)
@@ -275,3 +276,50 @@ def test_the_documented_example_imports(api: Api, client: TestClient) -> None:
     r = client.post(IMPORT, json=example, headers=alice.headers)
     assert r.status_code == 200, r.text
     assert (r.json()["episodes"], r.json()["checkins"]) == (1, 1)
+
+
+def test_forged_attribution_an_imported_clinician_session_is_served_as_patient_recorded(
+    api: Api, client: TestClient
+) -> None:
+    """Finding 1 (forged attribution): a patient's document claims a 500 mg session was
+    recorded by a clinician who has no grant; the API serves it as the patient's own entry,
+    the claim kept only as unverified text in the notes, within their length limit."""
+    doctor = api.staff_named("clinician", "Dr Real")
+    mallory = api.register(name="Mallory")
+    doc = _minimal()
+    forged = doc["sessions"][0]
+    forged.update(recorded_by=str(doctor.user_id), recorded_by_role="clinician", dose_mg=500.0)
+    forged.update(notes="Approved by Dr Real")
+    long_one = {**copy.deepcopy(forged), "id": new_id(), "notes": "x" * NOTE_MAX}
+    long_one["started_at"] = "2026-03-06T09:00:00+01:00"
+    doc["sessions"].append(long_one)
+    r = client.post(IMPORT, json=doc, headers=mallory.headers)
+    assert r.status_code == 200, r.text
+
+    series = client.get("/api/v1/patients/me/series", headers=mallory.headers).json()["items"]
+    listed = client.get(
+        f"/api/v1/patients/me/series/{series[0]['id']}/sessions", headers=mallory.headers
+    ).json()["items"]
+    assert len(listed) == 2
+    for served in listed:
+        assert (served["recorded_by"], served["recorded_by_role"]) == (
+            str(mallory.user_id),
+            "patient",
+        )
+        assert served["notes"].endswith("Imported; originally recorded by a clinician (unverified)")
+        assert len(served["notes"]) <= NOTE_MAX
+    by_dose = {s["dose_mg"]: s for s in listed}
+    assert by_dose[500.0]["notes"].startswith("Approved by Dr Real\n\n")
+    # The doctor's name and id appear nowhere as the recorder.
+    assert str(doctor.user_id) not in str(listed)
+
+
+def test_an_imported_patient_session_keeps_its_notes_unchanged(
+    api: Api, client: TestClient
+) -> None:
+    alice = api.register()
+    doc = _minimal()
+    doc["sessions"][0].update(recorded_by_role="patient", notes="my own words")
+    assert client.post(IMPORT, json=doc, headers=alice.headers).status_code == 200
+    (session,) = export(client, alice)["sessions"]
+    assert (session["notes"], session["recorded_by"]) == ("my own words", str(alice.user_id))

@@ -17,7 +17,8 @@ def test_put_creates_then_an_identical_put_changes_nothing(api: Api, client: Tes
     assert created["id"] == eid
     assert created["version"] == 1
     assert r.headers["etag"] == '"1"'
-    assert created["started_at"] == "2026-03-01T07:15:00Z"
+    # Returned in the offset it was written with (tests.diary.episode: +01:00).
+    assert created["started_at"] == "2026-03-01T08:15:00+01:00"
     assert created["created_at"].endswith("Z")
     assert created["triggers"] == ["eating"]
     assert (created["branches"], created["side"]) == ([], None)
@@ -26,18 +27,21 @@ def test_put_creates_then_an_identical_put_changes_nothing(api: Api, client: Tes
     assert again.status_code == 200
     assert again.json() == created
     assert again.headers["etag"] == '"1"'
-    # The same instant spelled in another zone is the same state.
-    same = episode(started_at="2026-03-01T07:15:00Z")
-    assert client.put(episode_url(eid=eid), json=same, headers=alice.headers).json() == created
+    # The same instant written in another offset is another state: the written offset decides
+    # the local day and is how started_at comes back.
+    moved = episode(started_at="2026-03-01T07:15:00Z")
+    r = client.put(episode_url(eid=eid), json=moved, headers=alice.headers)
+    assert (r.json()["version"], r.json()["started_at"]) == (2, "2026-03-01T07:15:00Z")
 
     replaced = client.put(episode_url(eid=eid), json=episode(intensity=9), headers=alice.headers)
     assert replaced.status_code == 200
-    assert replaced.json()["version"] == 2
+    assert replaced.json()["version"] == 3
     assert replaced.json()["intensity"] == 9
-    assert replaced.headers["etag"] == '"2"'
+    assert replaced.json()["started_at"] == "2026-03-01T08:15:00+01:00"
+    assert replaced.headers["etag"] == '"3"'
     got = client.get(episode_url(eid=eid), headers=alice.headers)
     assert got.json() == replaced.json()
-    assert got.headers["etag"] == '"2"'
+    assert got.headers["etag"] == '"3"'
     assert got.headers["cache-control"] == "no-store"
 
 

@@ -32,9 +32,10 @@ def test_one_row_per_live_episode_with_utc_and_local_times(api: Api, client: Tes
     alice = api.register(timezone="Europe/Berlin")
     h = alice.headers
     late, dst, gone = new_id(), new_id(), new_id()
-    # 23:30 UTC on 28 March is already 29 March in Berlin; on 29 March the clocks go forward.
+    # Written in Berlin: 23:30 UTC on 28 March is already 29 March there; on 29 March the
+    # clocks go forward. The local columns follow the offset each episode was written with.
     body = episode(
-        started_at="2026-03-28T23:30:00Z",
+        started_at="2026-03-29T00:30:00+01:00",
         triggers=["eating", "talking"],
         qualities=["electric"],
         branches=["V2", "V3"],
@@ -43,7 +44,9 @@ def test_one_row_per_live_episode_with_utc_and_local_times(api: Api, client: Tes
         note='said "ouch", twice\nthen slept',
     )
     client.put(episode_url(eid=late), json=body, headers=h)
-    client.put(episode_url(eid=dst), json=episode(started_at="2026-03-29T01:30:00Z"), headers=h)
+    client.put(
+        episode_url(eid=dst), json=episode(started_at="2026-03-29T03:30:00+02:00"), headers=h
+    )
     client.put(episode_url(eid=gone), json=episode(), headers=h)
     assert client.delete(episode_url(eid=gone), headers=h).status_code == 204
     rows = read_csv(client, "me", h)

@@ -22,8 +22,13 @@ def test_crud(api: Api, client: TestClient) -> None:
         1,
     )
     url = medication_url(mid=med["id"])
-    r = client.patch(url, json={"dose_mg_per_day": 800}, headers={**h, "If-Match": '"1"'})
+    change = {"dose_mg_per_day": 800, "dose_changed_on": "2026-01-10"}
+    r = client.patch(url, json=change, headers={**h, "If-Match": '"1"'})
     assert (r.json()["dose_mg_per_day"], r.json()["version"], r.headers["etag"]) == (800, 2, '"2"')
+    assert r.json()["doses"] == [
+        {"from": "2025-11-01", "mg_per_day": 600},
+        {"from": "2026-01-10", "mg_per_day": 800},
+    ]
     assert_problem(
         client.patch(url, json={"dose_mg_per_day": 900}, headers={**h, "If-Match": '"1"'}), 412
     )

@@ -10,9 +10,10 @@ from pydantic import ValidationError
 
 from app.main import create_app
 from app.security.headers import API_CSP, REPORT_CSP, SVG_CSP, report_headers
+from app.services.identity import accounts
 from app.settings import Settings
 from tests.conftest import make_settings
-from tests.helpers import assert_problem
+from tests.helpers import Api, assert_problem
 
 APP_ORIGIN = "https://app.paindiary.example"
 EVIL_ORIGIN = "https://evil.example"
@@ -104,3 +105,28 @@ def test_without_configured_origins_no_cors_headers_at_all(client: TestClient) -
 def test_wildcard_or_malformed_origins_are_refused_at_startup(origin: str) -> None:
     with pytest.raises(ValidationError, match="explicit"):
         Settings(cors_origins=[origin])
+
+
+def test_500s_carry_the_security_headers_and_no_store(
+    api: Api, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 5 (500s): an unexpected error is answered like every other response."""
+    patient = api.register()
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(accounts, "get_me", broken)
+    r = client.get("/api/v1/me", headers={**patient.headers, "X-Request-ID": "req-500"})
+    body = assert_problem(r, 500)
+    assert body["detail"] == "An unexpected error occurred; it has been logged."
+    assert "a bug" not in r.text
+    assert r.headers["cache-control"] == "no-store"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["content-security-policy"] == API_CSP
+    assert r.headers["x-request-id"] == "req-500"
+    # The server goes on answering.
+    monkeypatch.undo()
+    assert client.get("/api/v1/me", headers=patient.headers).status_code == 200

@@ -45,7 +45,8 @@ def test_crud(api: Api, client: TestClient) -> None:
     created = r.json()
     assert (created["id"], created["series_id"], created["version"]) == (session_id, sid, 1)
     assert r.headers["etag"] == '"1"'
-    assert created["started_at"] == "2026-03-02T08:00:00Z"
+    # Returned in the offset it was written with (tests.diary.treatment_session: +01:00).
+    assert created["started_at"] == "2026-03-02T09:00:00+01:00"
     assert (created["completed"], created["flags"], created["recorded_by_role"]) == (
         True,
         [],

@@ -12,15 +12,21 @@ from hypothesis import strategies as st
 from app.trends import local_day, utc_range
 from app.trends.days import (
     CLOCK_SKEW,
+    MAX_OFFSET_MINUTES,
+    any_offset_utc_range,
     at_local,
+    at_offset,
     day_range,
     inclusive_days,
+    local_day_at_offset,
     local_today,
+    offset_minutes,
     to_utc,
     utc_text,
     utc_today,
     utcnow,
     wall_clock,
+    zone_offset_minutes,
 )
 
 
@@ -168,3 +174,85 @@ def test_local_today_allows_the_clock_skew() -> None:
     assert local_today("Europe/Berlin", now - CLOCK_SKEW) == date(2026, 3, 1)
     before = utcnow().date()
     assert before <= utc_today() <= utcnow().date()
+
+
+# --- the record's own written offset -------------------------------------------------------------
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize(
+    ("instant", "minutes", "expected"),
+    [
+        # Written in Berlin in winter (+01:00): 23:30 local is 22:30 UTC, the same date.
+        (at("2026-03-01T23:30:00+01:00"), 60, date(2026, 3, 1)),
+        # The same instant in UTC: the date the written offset gives, not UTC's.
+        (at("2026-03-01T22:30:00+00:00"), 60, date(2026, 3, 1)),
+        # 00:30 local in Berlin is 23:30 UTC the day before: the local day wins.
+        (at("2026-03-01T23:30:00+00:00"), 60, date(2026, 3, 2)),
+        # The offsets at the ends of the world, on the same instant.
+        (at("2026-03-01T10:30:00+00:00"), 14 * 60, date(2026, 3, 2)),  # Kiribati
+        (at("2026-03-01T10:30:00+00:00"), -12 * 60, date(2026, 2, 28)),
+        (at("2026-03-01T10:30:00+00:00"), -14 * 60, date(2026, 2, 28)),
+        # Half-hour and 45-minute offsets.
+        (at("2026-03-01T18:29:00+00:00"), 330, date(2026, 3, 1)),  # 23:59 in Kolkata
+        (at("2026-03-01T18:30:00+00:00"), 330, date(2026, 3, 2)),
+        (at("2026-03-01T18:15:00+00:00"), 345, date(2026, 3, 2)),  # 00:00 in Kathmandu
+        # A leap day.
+        (at("2028-02-28T23:00:00-02:00"), -120, date(2028, 2, 28)),
+    ],
+)
+def test_local_day_at_offset(instant: datetime, minutes: int, expected: date) -> None:
+    assert local_day_at_offset(instant, minutes) == expected
+    assert at_offset(instant, minutes).date() == expected
+    assert at_offset(instant, minutes) == instant  # the same instant, shown in that offset
+
+
+def test_local_day_at_offset_refuses_what_cannot_be() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        local_day_at_offset(datetime(2026, 3, 1, 8, 0), 60)
+    with pytest.raises(ValueError, match="±840"):
+        local_day_at_offset(at("2026-03-01T08:00:00+00:00"), 841)
+    with pytest.raises(ValueError, match="aware"):
+        offset_minutes(datetime(2026, 3, 1, 8, 0))
+
+
+@pytest.mark.parametrize(
+    ("instant", "tz", "minutes"),
+    [
+        (at("2026-03-29T00:59:59+00:00"), "Europe/Berlin", 60),  # just before the change
+        (at("2026-03-29T01:00:00+00:00"), "Europe/Berlin", 120),  # just after
+        (at("2026-07-01T12:00:00+00:00"), "America/New_York", -240),
+        (at("2026-01-01T12:00:00+00:00"), "Asia/Kolkata", 330),
+        (at("2026-01-01T12:00:00+00:00"), "Pacific/Kiritimati", 840),
+        # Local mean time carries seconds (Amsterdam, +00:19:32 until 1937): whole minutes.
+        (at("1920-01-01T12:00:00+00:00"), "Europe/Amsterdam", 20),
+    ],
+)
+def test_zone_offset_minutes(instant: datetime, tz: str, minutes: int) -> None:
+    assert zone_offset_minutes(instant, tz) == minutes
+    assert offset_minutes(instant.astimezone(timezone(timedelta(minutes=minutes)))) == minutes
+
+
+def test_any_offset_utc_range_is_the_days_widened_by_fourteen_hours() -> None:
+    low, high = any_offset_utc_range(date(2026, 3, 1), date(2026, 3, 31))
+    assert (low, high) == (utc("2026-02-28T10:00:00"), utc("2026-04-01T14:00:00"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    first=st.dates(date(2000, 1, 1), date(2030, 12, 31)),
+    length=st.integers(0, 40),
+    minutes=st.integers(-MAX_OFFSET_MINUTES, MAX_OFFSET_MINUTES),
+    seconds=st.integers(-3 * 86400, 44 * 86400),
+)
+def test_any_offset_utc_range_holds_every_instant_of_its_local_days(
+    first: date, length: int, minutes: int, seconds: int
+) -> None:
+    last = first + timedelta(days=length)
+    low, high = any_offset_utc_range(first, last)
+    instant = datetime.combine(first, datetime.min.time(), UTC) + timedelta(seconds=seconds)
+    if first <= local_day_at_offset(instant, minutes) <= last:
+        assert low <= instant < high

@@ -1,26 +1,32 @@
-"""The audit trail: append to a patient's hash chain, read it back, verify it.
+"""The audit trail: append to a patient's hash chain (checking it: ``audit_integrity``).
 
 An entry says who did what to which patient's data and whether it was allowed; never the data,
 never a token or password. Each patient has their own chain (``seq`` 1, 2, …), so appends for
 different patients never wait on each other: the chain head is locked by bumping
 ``patients.audit_seq`` (a row lock on PostgreSQL; SQLite writers hold the database lock anyway).
+
+Each entry's ``hash`` is HMAC-SHA-256, under the audit key from the settings, of the previous
+entry's hash and the entry itself. The database never holds the key, so someone who can only
+write the database cannot recompute a chain after changing it. The key reaches the append
+through ``session.info`` (``Database(audit_key=…)``); without one, nothing is appended.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import RowMapping, bindparam, event, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.db import Database
+from app.db import AUDIT_KEY, Database
 from app.models import AuditEntry, Patient
 from app.services.identity.actors import Actor
 from app.services.sync.sql import table_of
@@ -112,9 +118,26 @@ HASHED_FIELDS = (
 )
 
 
-def chain_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    payload = prev_hash + _canonical({name: fields[name] for name in HASHED_FIELDS})
-    return hashlib.sha256(payload.encode()).hexdigest()
+def _payload(prev_hash: str, fields: Mapping[Any, Any]) -> bytes:
+    return (prev_hash + _canonical({name: fields[name] for name in HASHED_FIELDS})).encode()
+
+
+def chain_hash(key: bytes, prev_hash: str, fields: Mapping[Any, Any]) -> str:
+    """An entry's hash: HMAC-SHA-256 under the audit key of the previous hash and the entry."""
+    return hmac.digest(key, _payload(prev_hash, fields), "sha256").hex()
+
+
+def legacy_hash(prev_hash: str, fields: Mapping[Any, Any]) -> str:
+    """How entries were hashed before the audit key existed (plain SHA-256); verification
+    accepts it only for the sealed start of a chain (``audit_integrity``)."""
+    return hashlib.sha256(_payload(prev_hash, fields)).hexdigest()
+
+
+def session_key(session: Session) -> bytes:
+    key = session.info.get(AUDIT_KEY)
+    if not isinstance(key, bytes) or not key:
+        raise RuntimeError("no audit key: build the Database with audit_key=")
+    return key
 
 
 _patients = table_of(Patient)
@@ -142,6 +165,7 @@ def append(session: Session, events: Iterable[AuditEvent]) -> int:
     Patients are locked in id order, so two multi-patient appends cannot deadlock.
     A patient who no longer exists gets no entry. Returns the number of entries written.
     """
+    key = session_key(session)
     written = 0
     for item in sorted(events, key=lambda e: e.patient_id):
         seq = session.execute(_BUMP_CHAIN, {"where_patient": item.patient_id}).scalar_one_or_none()
@@ -153,7 +177,7 @@ def append(session: Session, events: Iterable[AuditEvent]) -> int:
                 _PREV_HASH, {"patient": item.patient_id, "seq": seq - 1}
             ).scalar_one()
         fields: dict[str, Any] = {**vars(item), "seq": seq, "at": utcnow()}
-        fields.update(prev_hash=prev_hash, hash=chain_hash(prev_hash, fields))
+        fields.update(prev_hash=prev_hash, hash=chain_hash(key, prev_hash, fields))
         session.execute(_INSERT_ENTRY, fields)
         written += 1
     return written
@@ -209,67 +233,3 @@ def _append_staged(session: Session) -> None:
 def _forget_committed(session: Session) -> None:
     # Only now: if the commit failed, the entry stays staged and settle() records the attempt.
     session.info.pop(PENDING, None)
-
-
-@dataclass(frozen=True)
-class Verification:
-    entries: int
-    broken_patient: uuid.UUID | None = None
-    broken_seq: int | None = None
-    reason: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.broken_patient is None
-
-
-def verify(session: Session) -> Verification:
-    """Walk every patient's chain; report the first broken link (patients in id order)."""
-    # Chain lengths first: entries appended while we walk only make a chain longer than this.
-    lengths: dict[uuid.UUID, int] = {
-        row.id: row.audit_seq
-        for row in session.execute(
-            select(Patient.id, Patient.audit_seq).where(Patient.audit_seq > 0)
-        )
-    }
-    columns = [getattr(AuditEntry, name) for name in (*HASHED_FIELDS, "prev_hash", "hash")]
-    result = session.execute(
-        select(*columns).order_by(AuditEntry.patient_id, AuditEntry.seq),
-        execution_options={"yield_per": 1000},  # streamed: memory stays flat however long
-    )
-    try:
-        return _walk(result.mappings(), lengths)
-    finally:
-        result.close()  # a server-side cursor on PostgreSQL, left early at a broken link
-
-
-def _walk(rows: Iterable[RowMapping], lengths: dict[uuid.UUID, int]) -> Verification:
-    count = 0
-    current: uuid.UUID | None = None
-    expected_seq, prev_hash = 1, GENESIS_HASH
-
-    def tail_check(patient_id: uuid.UUID, last_seq: int) -> Verification | None:
-        length = lengths.pop(patient_id, None)
-        if length is not None and length > last_seq:
-            return Verification(count, patient_id, last_seq + 1, "entries missing at the end")
-        return None
-
-    for row in rows:
-        if row["patient_id"] != current:
-            if current is not None and (broken := tail_check(current, expected_seq - 1)):
-                return broken
-            current, expected_seq, prev_hash = row["patient_id"], 1, GENESIS_HASH
-        patient_id, seq = row["patient_id"], row["seq"]
-        if seq != expected_seq:
-            return Verification(count, patient_id, expected_seq, "entry missing")
-        if row["prev_hash"] != prev_hash:
-            return Verification(count, patient_id, seq, "prev_hash does not match")
-        if row["hash"] != chain_hash(prev_hash, dict(row)):
-            return Verification(count, patient_id, seq, "entry altered")
-        prev_hash, expected_seq = row["hash"], seq + 1
-        count += 1
-    if current is not None and (broken := tail_check(current, expected_seq - 1)):
-        return broken
-    if lengths:  # a chain whose every entry is gone
-        return Verification(count, min(lengths), 1, "entries missing")
-    return Verification(count)

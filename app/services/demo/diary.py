@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from app.trends.days import at_local, local_day
+from app.trends.days import at_local, local_day, zone_offset_minutes
 from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS
 
 TIMEZONE = "Europe/Berlin"
@@ -85,8 +85,10 @@ def rate_factor(day: date, first: date, last: date) -> float:
     return 0.9
 
 
-def _local(day: date, hour: int, rng: random.Random) -> datetime:
-    return at_local(day, time(hour, rng.randrange(60), rng.randrange(60)), TIMEZONE)
+def _started(day: date, clock: time) -> dict[str, Any]:
+    """``started_at`` in UTC with the offset the phone would have written it with."""
+    moment = at_local(day, clock, TIMEZONE)
+    return {"started_at": moment, "started_offset_minutes": zone_offset_minutes(moment, TIMEZONE)}
 
 
 def _day_episodes(
@@ -108,7 +110,9 @@ def _day_episodes(
         rows.append(
             {
                 "id": uuid.uuid4(),
-                "started_at": _local(day, rng.choice(hours[triggers]), rng),
+                **_started(
+                    day, time(rng.choice(hours[triggers]), rng.randrange(60), rng.randrange(60))
+                ),
                 "duration_seconds": duration,
                 "attack_count": size,
                 "intensity": max(1, min(10, intensity)),
@@ -142,7 +146,7 @@ def _session(number: int, day: date, rng: random.Random, recorded_by: uuid.UUID)
     before = max(3, 8 - number // 2 + rng.choice((-1, 0, 0, 1)))
     return {
         "id": uuid.uuid4(),
-        "started_at": at_local(day, time(9, 30), TIMEZONE),
+        **_started(day, time(9, 30)),
         "duration_minutes": 40,
         "route": "iv",
         "dose_mg": 0.5 * WEIGHT_KG,

@@ -36,6 +36,7 @@ from app.schemas.grants import GrantIn
 from app.services.care import grants
 from app.services.context import AppContext
 from app.services.demo import diary as demo_diary
+from app.services.diary import medication_doses
 from app.services.identity import accounts
 from app.services.sync.records import ChangeSeq
 from app.trends.days import utcnow
@@ -183,6 +184,14 @@ def _diary(session: Session, patient_id: uuid.UUID, clinician_id: uuid.UUID) -> 
             for row in rows
         ]
         session.execute(insert(model), stamped)
+    # Its dose history: the one dose from its start.
+    medication_doses.store(
+        session,
+        patient_id,
+        medication["id"],
+        (),
+        ((medication["started_on"], medication["dose_mg_per_day"]),),
+    )
     return series_id
 
 

@@ -17,7 +17,7 @@ from app.schemas.diary import EpisodeBody, EpisodeIn, EpisodeOut, EpisodePatch
 from app.services.sync import idempotency, listing, records
 from app.services.sync.records import RecordKind, Written
 from app.services.sync.sql import table_of
-from app.trends.days import to_utc
+from app.trends.days import at_offset, offset_minutes, to_utc
 from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS, Trigger
 
 _table = table_of(Episode)
@@ -38,7 +38,7 @@ def from_mask(mask: int, members: tuple[str, ...]) -> list[str]:
 def episode_out(row: RowMapping) -> EpisodeOut:
     return EpisodeOut(
         id=row["id"],
-        started_at=row["started_at"],
+        started_at=at_offset(row["started_at"], row["started_offset_minutes"]),
         duration_seconds=row["duration_seconds"],
         attack_count=row["attack_count"],
         intensity=row["intensity"],
@@ -64,7 +64,8 @@ _MASKED: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 def columns(fields: dict[str, Any]) -> dict[str, Any]:
-    """API fields → column values (enum lists become bit masks, times UTC)."""
+    """API fields → column values (enum lists become bit masks, times UTC with the offset they
+    were written with beside them)."""
     values: dict[str, Any] = {}
     for name, value in fields.items():
         if name in _MASKED:
@@ -72,6 +73,7 @@ def columns(fields: dict[str, Any]) -> dict[str, Any]:
             values[column] = to_mask(value, members)
         elif name == "started_at":
             values[name] = to_utc(value)
+            values["started_offset_minutes"] = offset_minutes(value)
         else:
             values[name] = value
     return values

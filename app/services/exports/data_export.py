@@ -54,6 +54,7 @@ from app.services.care.access_log import ENTRY_COLUMNS, entry_out
 from app.services.care.grants import grant_history
 from app.services.care.patients import patient_out
 from app.services.context import AppContext
+from app.services.diary import medication_doses
 from app.services.diary.assessments import assessment_out
 from app.services.diary.checkins import checkin_out
 from app.services.diary.episodes import episode_out
@@ -62,7 +63,7 @@ from app.services.exports.quota import take_export
 from app.services.exports.streaming import chunked, json_array, rows, snapshot
 from app.services.identity.actors import Actor, require_person
 from app.services.sync.sql import table_of
-from app.trends.days import utc_text, utcnow
+from app.trends.days import at_offset, utc_text, utcnow
 
 VITALS = ("systolic_max", "diastolic_max", "heart_rate_max", "spo2_min")
 SERIES_FIELDS = tuple(name for name in SeriesRecord.model_fields)
@@ -83,8 +84,8 @@ def checkin_record(row: RowMapping) -> CheckinRecord:
     return CheckinRecord(**dict(checkin_out(row)), deleted_at=row["deleted_at"])
 
 
-def medication_record(row: RowMapping) -> MedicationRecord:
-    return MedicationRecord(**dict(medication_out(row)), deleted_at=row["deleted_at"])
+def medication_record(row: RowMapping, history: medication_doses.History) -> MedicationRecord:
+    return MedicationRecord(**dict(medication_out(row, history)), deleted_at=row["deleted_at"])
 
 
 def assessment_record(row: RowMapping) -> AssessmentRecord:
@@ -102,6 +103,7 @@ def session_record(row: RowMapping) -> SessionRecord:
         for name in SessionRecord.model_fields
         if name not in ("vitals", "adverse_effects")
     }
+    fields["started_at"] = at_offset(row["started_at"], row["started_offset_minutes"])
     return SessionRecord(
         **fields,
         vitals=Vitals(**vitals) if any(v is not None for v in vitals.values()) else None,
@@ -160,6 +162,8 @@ def _document(
             yield b',"access_log":[]}'
             return
         yield b',"patient":' + _json(_patient_record(patient))
+        # A patient's medications are few: their histories are read at once, in the snapshot.
+        histories = medication_doses.all_of_patient(session, patient.id)
         sections: list[tuple[str, Select[Any], Callable[[RowMapping], BaseModel]]] = [
             (
                 "episodes",
@@ -182,7 +186,7 @@ def _document(
                     _medications.c.created_at,
                     _medications.c.id,
                 ),
-                medication_record,
+                lambda row: medication_record(row, histories.get(row["id"], ())),
             ),
             (
                 "assessments",

@@ -1,10 +1,12 @@
 """GET /patients/{pid}/export/episodes.csv: the live episodes as a spreadsheet-safe CSV, streamed.
 
-One row per live episode, oldest first, with a header row. Times come in UTC and in the
-patient's zone (with the local calendar date the trends use); enumerated lists are joined with
-``;``. Any cell that a spreadsheet could read as a formula (it begins with ``=``, ``+``, ``-``,
-``@``, a tab or a carriage return) is prefixed with ``'`` (OWASP's CSV injection advice): a note
-like ``=HYPERLINK(…)`` then shows as text instead of running when a clinician opens the file.
+One row per live episode, oldest first, with a header row. Times come in UTC and in the offset
+the episode was written with (``started_at_local``, with its date, ``local_date``: the local day
+the trends use, which a later change of the patient's zone does not move); ``timezone`` is the
+patient's current zone. Enumerated lists are joined with ``;``. Any cell that a spreadsheet
+could read as a formula (it begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return)
+is prefixed with ``'`` (OWASP's CSV injection advice): a note like ``=HYPERLINK(…)`` then shows
+as text instead of running when a clinician opens the file.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from app.services.exports.quota import take_export
 from app.services.exports.streaming import chunked, rows, snapshot
 from app.services.identity.actors import Actor
 from app.services.sync.sql import table_of
-from app.trends.days import utc_text, wall_clock
+from app.trends.days import at_offset, utc_text
 from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS
 
 COLUMNS = (
@@ -57,7 +59,7 @@ def neutralise(cell: str) -> str:
 
 
 def episode_cells(row: RowMapping, timezone: str) -> list[str]:
-    local = wall_clock(row["started_at"], timezone)
+    local = at_offset(row["started_at"], row["started_offset_minutes"])
     cells = [
         str(row["id"]),
         utc_text(row["started_at"]),

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import RowMapping
 
 from app.services.diary.episodes import from_mask
-from app.trends.days import utc_text
+from app.trends.days import at_offset, utc_text
 from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS
 
 Json = dict[str, Any]
@@ -35,7 +35,9 @@ CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 LATERALITY_EXTENSION = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-laterality-qualifier"
 ASSERTED_DATE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
 LOCAL_SYSTEM = "https://paindiary.example/fhir/CodeSystem/"
-# Stable ids for resources without a UUID of their own (the condition, check-ins).
+# Identifies a maintenance medication across its MedicationStatements (one per dose period).
+MEDICATION_ID_SYSTEM = "https://paindiary.example/fhir/NamingSystem/medication"
+# Stable ids for resources without a UUID of their own (the condition, check-ins, dose periods).
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://paindiary.example/fhir")
 
 PAIN_SEVERITY = {
@@ -102,6 +104,11 @@ SURVEY = [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "displa
 
 def urn(value: uuid.UUID) -> str:
     return f"urn:uuid:{value}"
+
+
+def local_instant(value: dt.datetime, offset_minutes: int) -> str:
+    """An episode's or session's time in the UTC offset it was written with."""
+    return at_offset(value, offset_minutes).isoformat().replace("+00:00", "Z")
 
 
 def condition_id(patient_id: uuid.UUID) -> uuid.UUID:
@@ -182,7 +189,7 @@ def _text_component(text: str, **value: Any) -> Json:
 
 
 def episode(row: RowMapping) -> Json:
-    start = row["started_at"]
+    start, offset = row["started_at"], row["started_offset_minutes"]
     components = [
         _text_component("Number of attacks in this episode", valueInteger=row["attack_count"])
     ]
@@ -206,8 +213,8 @@ def episode(row: RowMapping) -> Json:
         "code": {"coding": [PAIN_SEVERITY], "text": "Trigeminal neuralgia attack intensity"},
         "subject": _subject(row["patient_id"]),
         "effectivePeriod": {
-            "start": utc_text(start),
-            "end": utc_text(start + dt.timedelta(seconds=row["duration_seconds"])),
+            "start": local_instant(start, offset),
+            "end": local_instant(start + dt.timedelta(seconds=row["duration_seconds"]), offset),
         },
         "valueInteger": row["intensity"],
         "component": components,
@@ -334,7 +341,7 @@ def _session_notes(row: RowMapping) -> list[str]:
 def medication_administration(row: RowMapping) -> Json:
     """One per session: ``stopped`` when the session was not completed (R4: halted before all
     of it was given), else ``completed``."""
-    start = row["started_at"]
+    start, offset = row["started_at"], row["started_offset_minutes"]
     dosage: Json = {"route": {"coding": [ROUTES[row["route"]]], "text": row["route"]}}
     dose = _dose(row)
     if dose is not None:
@@ -348,8 +355,8 @@ def medication_administration(row: RowMapping) -> Json:
         "medicationCodeableConcept": _medication(row["modality"], row["series_name"]),
         "subject": _subject(row["patient_id"]),
         "effectivePeriod": {
-            "start": utc_text(start),
-            "end": utc_text(start + dt.timedelta(minutes=row["duration_minutes"])),
+            "start": local_instant(start, offset),
+            "end": local_instant(start + dt.timedelta(minutes=row["duration_minutes"]), offset),
         },
         "dosage": dosage,
     }
@@ -357,3 +364,50 @@ def medication_administration(row: RowMapping) -> Json:
     if notes:
         resource["note"] = [{"text": text} for text in notes]
     return resource
+
+
+def dose_statement_id(medication_id: uuid.UUID, start: dt.date) -> uuid.UUID:
+    return uuid.uuid5(ID_NAMESPACE, f"medication-statement:{medication_id}:{start.isoformat()}")
+
+
+def medication_statements(row: RowMapping, history: Sequence[tuple[dt.date, float]]) -> list[Json]:
+    """One MedicationStatement per dose period of a maintenance medication: from the period's
+    first day to the day before the next period (or the stop day; open while it is taken), the
+    daily dose as a rate in mg/d. ``completed`` once the period has ended, else ``active``."""
+    statements: list[Json] = []
+    for index, (start, mg_per_day) in enumerate(history):
+        end = (
+            history[index + 1][0] - dt.timedelta(days=1)
+            if index + 1 < len(history)
+            else row["stopped_on"]
+        )
+        period = {"start": start.isoformat()}
+        if end is not None:
+            period["end"] = end.isoformat()
+        statements.append(
+            {
+                "resourceType": "MedicationStatement",
+                "id": str(dose_statement_id(row["id"], start)),
+                "identifier": [{"system": MEDICATION_ID_SYSTEM, "value": str(row["id"])}],
+                "status": "active" if end is None else "completed",
+                "medicationCodeableConcept": {"text": row["name"]},
+                "subject": _subject(row["patient_id"]),
+                "effectivePeriod": period,
+                "dosage": [
+                    {
+                        "text": f"{mg_per_day:g} mg/day",
+                        "doseAndRate": [
+                            {
+                                "rateQuantity": {
+                                    "value": mg_per_day,
+                                    "unit": "mg/d",
+                                    "system": UCUM,
+                                    "code": "mg/d",
+                                }
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    return statements

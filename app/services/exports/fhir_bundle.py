@@ -1,7 +1,8 @@
 """GET /patients/{pid}/export/fhir: a FHIR R4 Bundle (collection) of the patient's live records.
 
-Patient, Condition, an Observation per episode, check-in and questionnaire, and a
-MedicationAdministration per treatment session; deleted records are left out. Streamed entry
+Patient, Condition, an Observation per episode, check-in and questionnaire, a
+MedicationAdministration per treatment session and a MedicationStatement per dose period of
+each maintenance medication; deleted records are left out. Streamed entry
 by entry from one read snapshot (``streaming``), so a diary of any length costs flat memory.
 Treatment rows are read straight from the models: their own service is written in parallel.
 """
@@ -9,7 +10,8 @@ Treatment rows are read straight from the models: their own service is written i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import groupby
 from typing import Any
 
 import orjson
@@ -17,7 +19,16 @@ from sqlalchemy import RowMapping, Select, select
 
 from app.db import Database
 from app.errors import NotFound
-from app.models import Assessment, Checkin, Episode, Patient, Series, TreatmentSession
+from app.models import (
+    Assessment,
+    Checkin,
+    Episode,
+    Medication,
+    MedicationDose,
+    Patient,
+    Series,
+    TreatmentSession,
+)
 from app.services.care.access import PATIENT_NOT_FOUND
 from app.services.context import AppContext
 from app.services.exports import fhir
@@ -35,6 +46,8 @@ _checkins = table_of(Checkin)
 _assessments = table_of(Assessment)
 _series = table_of(Series)
 _sessions = table_of(TreatmentSession)
+_medications = table_of(Medication)
+_doses = table_of(MedicationDose)
 
 
 def _live(table: Any, patient_id: uuid.UUID) -> Select[Any]:
@@ -59,6 +72,24 @@ def export_bundle(ctx: AppContext, patient: Patient, caller: Actor) -> Iterator[
     """GET …/export/fhir: counts against the caller's export quota, then streams."""
     take_export(ctx, patient.id, caller)
     return fhir_bundle(ctx.db, patient.id)
+
+
+def _doses_query(patient_id: uuid.UUID) -> Select[Any]:
+    """Each live medication's dose history, a medication's entries together, oldest first."""
+    m, d = _medications, _doses
+    return (
+        select(m, d.c.effective_on, d.c.dose_mg_per_day.label("period_mg_per_day"))
+        .join(d, d.c.medication_id == m.c.id)
+        .where(m.c.patient_id == patient_id, m.c.deleted_at.is_(None), d.c.patient_id == patient_id)
+        .order_by(m.c.started_on, m.c.id, d.c.effective_on)
+    )
+
+
+def _statements(rows: Iterable[RowMapping]) -> Iterator[fhir.Json]:
+    for _, group in groupby(rows, key=lambda row: row["id"]):
+        entries = list(group)
+        history = [(row["effective_on"], row["period_mg_per_day"]) for row in entries]
+        yield from fhir.medication_statements(entries[0], history)
 
 
 def fhir_bundle(db: Database, patient_id: uuid.UUID) -> Iterator[bytes]:
@@ -103,6 +134,8 @@ def _bundle(db: Database, patient_id: uuid.UUID) -> Iterator[bytes]:
             for query, build in sections:
                 for row in rows(session, query):
                     yield orjson.dumps(fhir.entry(build(row)))
+            for statement in _statements(rows(session, _doses_query(patient_id))):
+                yield orjson.dumps(fhir.entry(statement))
 
         yield from json_array(entries())
         yield b"}"

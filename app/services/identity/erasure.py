@@ -15,6 +15,9 @@ keep the ids of the clinicians who wrote them (e.g. ``treatment_sessions.recorde
 
 For clinicians and admins: the user, their sessions, the grants patients gave them and the
 idempotency keys they left in patients' diaries. Partner clients have no account to erase (403).
+
+On SQLite, deleted content is zeroed (``secure_delete``) and the write-ahead log is checkpointed
+and truncated straight after the erasure, so the erased text is in neither file.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ def erase_me(session: Session, ctx: AppContext, actor: Actor, password: str) -> 
         _erase_patient(session, actor.patient_id)
     _erase_account(session, actor.id)
     session.commit()
+    # SQLite keeps the deleted rows' old pages in its write-ahead log until a checkpoint.
+    ctx.db.checkpoint_wal()
 
 
 def _erase_patient(session: Session, patient_id: uuid.UUID) -> None:

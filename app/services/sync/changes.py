@@ -86,11 +86,8 @@ def read_changes(
         horizon = session.scalar(select(Patient.feed_horizon_seq).where(Patient.id == patient_id))
         if horizon is not None and after < horizon:
             raise Gone(TOO_OLD)
-    changes = []
-    for _, position in positions:
-        found = rows.get(position)
-        if found is not None:
-            changes.append(_entry(*found))
+    entries = _entries(session, rows)
+    changes = [entries[position] for _, position in positions if position in entries]
     last = positions[-1][1] if positions else after
     return ChangesOut(changes=changes, next_cursor=encode_cursor(last), has_more=has_more)
 
@@ -137,12 +134,30 @@ def _rows(
     return found
 
 
-def _entry(kind: RecordKind[Any], row: RowMapping) -> ChangeOut:
-    deleted = row["deleted_at"] is not None
+def _entries(
+    session: Session, rows: dict[int, tuple[RecordKind[Any], RowMapping]]
+) -> dict[int, ChangeOut]:
+    """The feed entries of these rows by position; each kind's live rows rendered at once (a
+    medication's representation reads its dose history: one query for the page)."""
+    live: dict[RecordKind[Any], list[tuple[int, RowMapping]]] = {}
+    entries: dict[int, ChangeOut] = {}
+    for position, (kind, row) in rows.items():
+        if row["deleted_at"] is None:
+            live.setdefault(kind, []).append((position, row))
+        else:
+            entries[position] = _entry(kind, row, None)
+    for kind, found in live.items():
+        outs = kind.outs(session, [row for _, row in found])
+        for (position, row), out in zip(found, outs, strict=True):
+            entries[position] = _entry(kind, row, out.model_dump(mode="json"))
+    return entries
+
+
+def _entry(kind: RecordKind[Any], row: RowMapping, data: dict[str, Any] | None) -> ChangeOut:
     return ChangeOut(
         kind=cast(ChangeKind, kind.name),
         id=kind.feed_id(row),
-        deleted=deleted,
+        deleted=data is None,
         version=row["version"],
-        data=None if deleted else kind.data(row),
+        data=data,
     )

@@ -125,13 +125,21 @@ def page(
     *,
     limit: int,
     cursor: str | None,
-    out: Callable[[RowMapping], OutT],
+    out: Callable[[RowMapping], OutT] | None = None,
+    out_many: Callable[[Sequence[RowMapping]], list[OutT]] | None = None,
 ) -> Page[OutT]:
-    """One page of ``query``; never more than ``limit`` items, and a cursor when more follow."""
+    """One page of ``query``; never more than ``limit`` items, and a cursor when more follow.
+    Items are built by ``out`` per row, or by ``out_many`` for the page's rows at once."""
     after = keyset.decode(cursor) if cursor is not None else None
     rows = keyset.fetch(session, query, limit + 1, after)
     next_cursor = keyset.encode(keyset.key(rows[limit - 1])) if len(rows) > limit else None
-    return Page[OutT](items=[out(row) for row in rows[:limit]], next_cursor=next_cursor)
+    chosen = rows[:limit]
+    if out_many is not None:
+        items = out_many(chosen)
+    else:
+        assert out is not None, "page needs out or out_many"
+        items = [out(row) for row in chosen]
+    return Page[OutT](items=items, next_cursor=next_cursor)
 
 
 def every_page(

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, Literal, TypeVar
@@ -76,6 +76,14 @@ class RecordKind(Generic[OutT]):
     table: Table
     key: str  # the column naming the record within its patient: "id", or "local_date"
     out: Callable[[RowMapping], OutT]
+    # Kinds whose representation needs more than their own row (a medication's dose history)
+    # build it for many rows at once here; everything that has a session calls ``outs``.
+    render: Callable[[Session, Sequence[RowMapping]], list[OutT]] | None = None
+
+    def outs(self, session: Session, rows: Sequence[RowMapping]) -> list[OutT]:
+        if self.render is None:
+            return [self.out(row) for row in rows]
+        return self.render(session, rows)
 
     @property
     def key_column(self) -> ColumnElement[Any]:
@@ -85,8 +93,8 @@ class RecordKind(Generic[OutT]):
         value = row[self.key]
         return value.isoformat() if isinstance(value, dt.date) else str(value)
 
-    def data(self, row: RowMapping) -> dict[str, Any]:
-        return self.out(row).model_dump(mode="json")
+    def data(self, session: Session, row: RowMapping) -> dict[str, Any]:
+        return self.outs(session, [row])[0].model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -314,13 +322,15 @@ def create(
     keyed: idempotency.Keyed | None,
     stamp: Mapping[str, Any] | None = None,
     guard: Callable[[], None] | None = None,
+    created: Callable[[RowMapping], None] | None = None,
 ) -> idempotency.Outcome:
     """POST: a new record (201), honouring Idempotency-Key; commits.
 
     With a client-chosen id, a blind retry that finds its own identical record gets it back
     (200) instead of a 409; any other record under that id is a 409. ``guard`` runs under the
     patient's lock before anything new is written (a replayed response skips it: the first
-    request passed it).
+    request passed it); ``created`` runs in the same transaction right after the new record is
+    inserted (a medication's first dose history entry).
     """
     seq = ChangeSeq(session, patient_id)
     if keyed is not None:
@@ -335,12 +345,14 @@ def create(
     if existing is not None:
         if existing["deleted_at"] is not None or not same(existing, values):
             raise Conflict(ID_TAKEN)
-        outcome = idempotency.Outcome(200, kind.data(existing))
+        outcome = idempotency.Outcome(200, kind.data(session, existing))
     else:
         row = insert(session, kind, patient_id, key, {**values, **(stamp or {})}, seq.take())
         if row is None:
             raise Conflict(ID_TAKEN)
-        outcome = idempotency.Outcome(201, kind.data(row))
+        if created is not None:
+            created(row)
+        outcome = idempotency.Outcome(201, kind.data(session, row))
     if keyed is not None and not idempotency.remember(session, patient_id, keyed, outcome):
         # Another request with this key committed first (only possible if it bypassed the
         # patient lock): drop our record and answer as that request did.

@@ -35,7 +35,7 @@ from app.services.treatments.shared import (
     session_out,
     sessions_table,
 )
-from app.trends.days import to_utc
+from app.trends.days import offset_minutes, to_utc
 
 NO_SUCH_SESSION = "No such treatment session in this series."
 MOVED = (
@@ -83,6 +83,7 @@ def columns(fields: Mapping[str, Any], weight_kg: float | None) -> dict[str, Any
             values[name] = _effects(value)
         elif name == "started_at":
             values[name] = to_utc(value)
+            values["started_offset_minutes"] = offset_minutes(value)
         elif name not in _DOSES:
             values[name] = value
     if any(name in fields for name in _DOSES):

@@ -19,6 +19,7 @@ from app.models import Series, TreatmentSession
 from app.schemas.treatments import AdverseEffect, SeriesOut, SessionFlag, SessionOut, VitalsOut
 from app.services.sync.records import RecordKind
 from app.services.sync.sql import table_of
+from app.trends.days import at_offset
 from app.vocabulary import ADVERSE_EFFECTS
 
 series_table = table_of(Series)
@@ -39,6 +40,8 @@ def series_out(row: RowMapping) -> SeriesOut:
         planned_sessions=row["planned_sessions"],
         baseline_days=row["baseline_days"],
         follow_up_days=row["follow_up_days"],
+        planned_start=row["planned_start"],
+        new_course=row["new_course"],
         version=row["version"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -65,7 +68,7 @@ def session_out(row: RowMapping) -> SessionOut:
     return SessionOut(
         id=row["id"],
         series_id=row["series_id"],
-        started_at=row["started_at"],
+        started_at=at_offset(row["started_at"], row["started_offset_minutes"]),
         duration_minutes=row["duration_minutes"],
         route=row["route"],
         dose_mg=row["dose_mg"],

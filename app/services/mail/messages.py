@@ -3,12 +3,30 @@ health information, and never a hint in one message about another account."""
 
 from __future__ import annotations
 
+import textwrap
 import uuid
 from email.message import EmailMessage
 from email.utils import formatdate
 
 PRODUCT = "paindiary"
 IGNORE = "If this was not you, ignore this message: nothing changes unless the code is entered."
+
+
+def _wrap(body: str) -> str:
+    """Paragraphs filled to 72 columns (so the message is plain 7-bit text, readable as an .eml
+    file too); indented lines, such as the code, stay as they are."""
+    paragraphs = body.strip("\n").split("\n\n")
+    return (
+        "\n\n".join(
+            p
+            if p.startswith("    ")
+            else textwrap.fill(
+                " ".join(p.split()), 72, break_on_hyphens=False, break_long_words=False
+            )
+            for p in paragraphs
+        )
+        + "\n"
+    )
 
 
 def _message(to: str, subject: str, body: str) -> EmailMessage:
@@ -20,7 +38,7 @@ def _message(to: str, subject: str, body: str) -> EmailMessage:
     # the host name), which a mail thread should leave alone.
     message["Message-ID"] = f"<{uuid.uuid4().hex}@{PRODUCT}.invalid>"
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
-    message.set_content(body)
+    message.set_content(_wrap(body))
     return message
 
 
@@ -41,6 +59,7 @@ To confirm that the address is yours, enter this code in the app:
     {code}
 
 The code works once, for {_minutes(ttl_seconds)}, and allows 5 tries.
+
 {IGNORE}
 """,
     )
@@ -75,6 +94,7 @@ address. Enter this code in the app together with your new password:
 
 The code works once, for {_minutes(ttl_seconds)}, and allows 5 tries. Resetting the password
 signs you out everywhere.
+
 {IGNORE}
 """,
     )

@@ -31,9 +31,10 @@ serve: run
 demo: $(STAMP) ## migrate and seed a demo patient, clinician and ketamine series; prints logins
 	$(BIN)/paindiary seed-demo
 
-lint: $(STAMP) ## ruff check and ruff format --check
+lint: $(STAMP) ## ruff check, ruff format --check and the import-layering contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 fmt: $(STAMP) ## format and auto-fix
 	$(BIN)/ruff format .
@@ -57,4 +58,4 @@ bench: $(STAMP) ## benchmarks, writes bench/RESULTS.md
 	$(BIN)/python -m bench
 
 clean: ## remove the virtualenv and caches (keeps ./var)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage .import_linter_cache

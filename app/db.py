@@ -56,10 +56,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def normalise_url(url: str) -> str:
     """Route plain ``postgresql://`` URLs to psycopg 3, the only PostgreSQL driver we ship."""
     parsed = make_url(url)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Annotated
@@ -17,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, Unauthorized
 from app.models import Patient
+from app.route_index import below_api_version
+from app.route_index import route_template as full_template
 from app.services.care import audit
 from app.services.care.access import (
     AccessMode,
@@ -142,19 +143,8 @@ AdminActor = Annotated[Actor, Depends(require_role("admin"))]
 
 
 def route_template(path: str, params: dict[str, str]) -> str:
-    """``/api/v1/patients/1b2…/episodes/9f…`` → ``/patients/{pid}/episodes/{id}``.
-
-    Rebuilt from the URL rather than taken from ``scope["route"]``, whose path leaves out the
-    prefixes of enclosing routers. Parameters are matched right to left to whole segments.
-    """
-    segments = path.split("/")
-    end = len(segments)
-    for name, value in reversed(params.items()):
-        for index in range(end - 1, -1, -1):
-            if segments[index] == value:
-                segments[index], end = "{" + name + "}", index
-                break
-    return re.sub(r"^/api/v\d+", "", "/".join(segments))
+    """The resource the audit trail names: ``/api/v1/patients/1b2…`` → ``/patients/{pid}``."""
+    return below_api_version(full_template(path, params))
 
 
 def request_info(request: Request, action: audit.Action | None = None) -> audit.RequestInfo:

@@ -81,10 +81,14 @@ class PreconditionFailed(AppError):
 
 
 class PayloadTooLarge(AppError):
-    status, type, title = 413, "payload-too-large", "Request body too large"
+    """Sent by the request guard (app/middleware.py) before any endpoint runs."""
+
+    status, type, title = 413, "payload-too-large", "Payload too large"
 
 
 class UnsupportedMediaType(AppError):
+    """Sent by the request guard (app/middleware.py) before any endpoint runs."""
+
     status, type, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
@@ -92,8 +96,23 @@ class TooManyRequests(AppError):
     status, type, title = 429, "rate-limited", "Too many requests"
 
 
+RETRY_AFTER_SECONDS = 5
+
+
 class ServiceUnavailable(AppError):
+    """The database cannot serve the request right now; the client retries after a while."""
+
     status, type, title = 503, "service-unavailable", "Service unavailable"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
+
+
+class NotReady(ServiceUnavailable):
+    """The readiness probe's refusal: the database does not answer or its schema is behind."""
+
+    type, title = "not-ready", "Not ready"
 
 
 class ValidationFailed(AppError):

@@ -28,7 +28,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.route_index import route_index
+from app.route_index import route_template
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 UNMATCHED = "unmatched"  # one label for every unknown path: no cardinality blow-up from scans
@@ -59,19 +59,12 @@ class MetricsMiddleware:
         self.app = app
 
     def _template(self, scope: Scope) -> str:
-        route = scope.get("route")
-        if route is None:
+        path = str(scope["path"])
+        if scope.get("route") is None:
             # The app's own static pages (/docs, /openapi.json) do not always record a route.
             static = {getattr(r, "path", None) for r in getattr(scope.get("app"), "routes", ())}
-            return str(scope["path"]) if scope["path"] in static else UNMATCHED
-        operation_id = getattr(route, "operation_id", None)
-        if operation_id:
-            # A route inside an included router knows its path without the router's prefix;
-            # the OpenAPI document (built once, cached by FastAPI) has the full template.
-            template = route_index(scope["app"]).template_by_operation.get(operation_id)
-            if template:
-                return template
-        return str(getattr(route, "path", UNMATCHED))
+            return path if path in static else UNMATCHED
+        return route_template(path, scope.get("path_params", {}))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -2,56 +2,31 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 
 from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.problems import PROBLEM_BASE, PROBLEM_JSON
+from app.errors import AppError, PayloadTooLarge, UnsupportedMediaType
+from app.problems import RaisedInBody, render
 from app.security.headers import API_CSP, DOCS_PATHS
 
 # DELETE too: DELETE /me carries a body ({password}), which must be capped like any other.
 BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH", b"DELETE"})
 FORM_PATHS = ("/api/v1/auth/token", "/api/v1/auth/revoke")
+# Sent before any endpoint (or the header middleware's rule for /api/) sees the request.
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _problem(status: int, title: str, detail: str) -> tuple[dict[str, object], bytes]:
-    body = {
-        "type": PROBLEM_BASE + title.lower().replace(" ", "-"),
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    return body, json.dumps(body).encode()
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The body exceeds {limit} bytes.")
 
 
-async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
-    _, payload = _problem(status, title, detail)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(payload)).encode()),
-                (b"cache-control", b"no-store"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
-
-
-class _TooLarge(HTTPException):
-    """Raised from inside ``receive``; FastAPI re-raises HTTPExceptions met while reading the
-    body, so the problem+json handler answers 413 instead of a generic 400."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"The body exceeds {limit} bytes.")
+async def _send_problem(scope: Scope, receive: Receive, send: Send, error: AppError) -> None:
+    await render(error, scope["path"], _NO_STORE)(scope, receive, send)
 
 
 class RequestGuardMiddleware:
@@ -71,7 +46,7 @@ class RequestGuardMiddleware:
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_problem(send, 413, "Payload too large", f"The body exceeds {limit} bytes.")
+            await _send_problem(scope, receive, send, _too_large(limit))
             return
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         has_body = declared not in (None, b"0") or b"transfer-encoding" in headers
@@ -82,7 +57,7 @@ class RequestGuardMiddleware:
             and not (ctype == b"application/json" or ctype.endswith(b"+json"))
         ):
             await _send_problem(
-                send, 415, "Unsupported media type", "Send the body as application/json."
+                scope, receive, send, UnsupportedMediaType("Send the body as application/json.")
             )
             return
 
@@ -95,7 +70,9 @@ class RequestGuardMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _TooLarge(limit)
+                    # FastAPI re-raises HTTP exceptions met while reading the body, so the
+                    # problem+json handler answers 413 instead of a generic 400.
+                    raise RaisedInBody(_too_large(limit))
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -106,11 +83,9 @@ class RequestGuardMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
+        except RaisedInBody as exc:
             if not started:
-                await _send_problem(
-                    send, 413, "Payload too large", f"The body exceeds {limit} bytes."
-                )
+                await _send_problem(scope, receive, send, exc.error)
 
 
 class ProblemCORSMiddleware(CORSMiddleware):
@@ -129,12 +104,8 @@ class ProblemCORSMiddleware(CORSMiddleware):
             for k, v in response.headers.items()
             if k.lower() not in ("content-type", "content-length")
         }
-        _, payload = _problem(
-            response.status_code, "Bad Request", bytes(response.body).decode() + "."
-        )
-        return Response(
-            payload, status_code=response.status_code, headers=headers, media_type=PROBLEM_JSON
-        )
+        # Starlette refuses a preflight with a plain-text 400 naming what it disallows.
+        return render(AppError(bytes(response.body).decode() + "."), headers=headers)
 
 
 class ResponseHeadersMiddleware:

@@ -1,10 +1,15 @@
 """The one place that renders errors as RFC 9457 problem+json: domain errors (app/errors.py),
-request validation, Starlette's HTTP errors, an unreachable database and anything unexpected."""
+request validation, Starlette's HTTP errors, an unreachable database and anything unexpected.
+
+``problem_body`` builds every body this API sends or documents: the exception handlers below,
+the request guard and CORS middleware (app/middleware.py) and the OpenAPI examples
+(app/api/responses.py), so a status has one type and one title wherever it comes from.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -16,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import AppError
+from app.errors import AppError, ServiceUnavailable, ValidationFailed
 from app.route_index import route_index
 
 log = logging.getLogger("paindiary.errors")
@@ -24,17 +29,20 @@ log = logging.getLogger("paindiary.errors")
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://paindiary.example/problems/"
 
+DATABASE_UNAVAILABLE = "The database is unavailable; retry shortly."
 
-def problem_response(
+
+def problem_body(
     status: int,
-    *,
     type_: str,
     title: str,
     detail: str,
+    *,
     instance: str | None = None,
-    headers: Mapping[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
-) -> JSONResponse:
+) -> dict[str, Any]:
+    """The members of one problem: ``type`` (made absolute), ``title``, ``status``, ``detail``,
+    the request path as ``instance`` when known, and any extension members."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + type_ if not type_.startswith(("http", "about:")) else type_,
         "title": title,
@@ -45,12 +53,56 @@ def problem_response(
         body["instance"] = instance
     if extra:
         body.update(extra)
+    return body
+
+
+def error_body(error: AppError, instance: str | None = None) -> dict[str, Any]:
+    """The problem a domain error stands for."""
+    return problem_body(
+        error.status, error.type, error.title, error.detail, instance=instance, extra=error.extra
+    )
+
+
+def validation_body(
+    errors: Sequence[Mapping[str, Any]], instance: str | None = None
+) -> dict[str, Any]:
+    """A 422 naming every invalid input (``loc``, ``msg``, ``type``); the detail names the first."""
+    first = errors[0] if errors else {"loc": [], "msg": "invalid"}
+    detail = f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return problem_body(
+        422,
+        ValidationFailed.type,
+        ValidationFailed.title,
+        detail,
+        instance=instance,
+        extra={"errors": list(errors)},
+    )
+
+
+def respond(body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """A problem as a response (also an ASGI app: the middleware sends it as it is)."""
     return JSONResponse(
         jsonable_encoder(body),
-        status_code=status,
+        status_code=int(body["status"]),
         headers=dict(headers or {}),
         media_type=PROBLEM_JSON,
     )
+
+
+def render(
+    error: AppError, instance: str | None = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """A domain error as its response, with the headers it carries (and any given)."""
+    return respond(error_body(error, instance), {**error.headers, **(headers or {})})
+
+
+class RaisedInBody(StarletteHTTPException):
+    """A domain error raised where FastAPI lets only HTTP exceptions through: inside ``receive``
+    while it reads the body (anything else there becomes a generic 400)."""
+
+    def __init__(self, error: AppError) -> None:
+        super().__init__(error.status, error.detail)
+        self.error = error
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -69,47 +121,33 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        return problem_response(
-            exc.status,
-            type_=exc.type,
-            title=exc.title,
-            detail=exc.detail,
-            instance=request.url.path,
-            headers=exc.headers,
-            extra=exc.extra,
-        )
+        return render(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _validation_errors(exc)
-        first = errors[0] if errors else {"loc": [], "msg": "invalid"}
-        detail = f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-        return problem_response(
-            422,
-            type_="validation-error",
-            title="Validation failed",
-            detail=detail,
-            instance=request.url.path,
-            extra={"errors": errors},
-        )
+        return respond(validation_body(_validation_errors(exc), request.url.path))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc, RaisedInBody):
+            return render(exc.error, request.url.path)
         status = exc.status_code
         if status == 400 and isinstance(exc.__cause__, ValueError):
             # A body that is not even text (FastAPI says 400): as invalid as bad JSON, so the
             # same 422 every other malformed body gets.
-            return problem_response(
-                422,
-                type_="validation-error",
-                title="Validation failed",
-                detail="body: the body could not be decoded",
-                instance=request.url.path,
-                extra={
-                    "errors": [
-                        {"loc": ["body"], "msg": "could not be decoded", "type": "json_invalid"}
-                    ]
-                },
+            return respond(
+                problem_body(
+                    422,
+                    ValidationFailed.type,
+                    ValidationFailed.title,
+                    "body: the body could not be decoded",
+                    instance=request.url.path,
+                    extra={
+                        "errors": [
+                            {"loc": ["body"], "msg": "could not be decoded", "type": "json_invalid"}
+                        ]
+                    },
+                )
             )
         headers = dict(exc.headers or {})
         if status == 405:
@@ -119,14 +157,10 @@ def install_error_handlers(app: FastAPI) -> None:
                 headers["Allow"] = ", ".join(sorted(methods))
         phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
         detail = exc.detail if isinstance(exc.detail, str) else phrase
-        return problem_response(
-            status,
-            type_=phrase.lower().replace(" ", "-"),
-            title=phrase,
-            detail=detail,
-            instance=request.url.path,
-            headers=headers,
+        body = problem_body(
+            status, phrase.lower().replace(" ", "-"), phrase, detail, instance=request.url.path
         )
+        return respond(body, headers)
 
     # The database is away, locked past the busy timeout, or the pool is exhausted: the client
     # may retry, so 503 with Retry-After, never a 500. OperationalError covers psycopg's
@@ -153,26 +187,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return _internal(request)
 
 
-RETRY_AFTER_SECONDS = 5
-
-
 def database_unavailable(instance: str | None = None) -> JSONResponse:
     """The 503 every request gets while the database cannot serve it; clients retry."""
-    return problem_response(
-        503,
-        type_="service-unavailable",
-        title="Service unavailable",
-        detail="The database is unavailable; retry shortly.",
-        instance=instance,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
+    return render(ServiceUnavailable(DATABASE_UNAVAILABLE), instance)
 
 
 def _internal(request: Request) -> JSONResponse:
-    return problem_response(
-        500,
-        type_="internal-error",
-        title="Internal server error",
-        detail="An unexpected error occurred; it has been logged.",
-        instance=request.url.path,
+    return respond(
+        problem_body(
+            500,
+            "internal-error",
+            "Internal server error",
+            "An unexpected error occurred; it has been logged.",
+            instance=request.url.path,
+        )
     )

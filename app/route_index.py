@@ -1,23 +1,46 @@
-"""The app's routes as its OpenAPI document states them: full templates and their methods.
+"""The app's routes: the template of a concrete path, and every method of a path.
 
-Routes inside included routers only know their path without the router's prefix, and Starlette
-answers a 405 with the methods of the *first* route on a path only. The OpenAPI document (built
-once and cached by FastAPI) has the complete picture, so metrics labels and ``Allow`` headers
-come from here.
+Route templates (metrics labels, the audit's resources) are rebuilt from the URL and its path
+parameters: a route inside an included router only knows its path without the router's prefix.
+Starlette answers a 405 with the methods of the *first* route on a path only; the OpenAPI
+document (built once and cached by FastAPI) has the complete picture, so ``Allow`` headers come
+from it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 _HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+_API_VERSION = re.compile(r"^/api/v\d+")
+
+
+def route_template(path: str, params: Mapping[str, object]) -> str:
+    """``/api/v1/patients/1b2…/episodes/9f…`` → ``/api/v1/patients/{pid}/episodes/{id}``.
+
+    Each parameter names the segment that holds its value; parameters are matched right to left
+    to whole segments, so a value that is also a literal segment further left stays literal.
+    """
+    segments = path.split("/")
+    end = len(segments)
+    for name, value in reversed(list(params.items())):
+        for index in range(end - 1, -1, -1):
+            if segments[index] == str(value):
+                segments[index], end = "{" + name + "}", index
+                break
+    return "/".join(segments)
+
+
+def below_api_version(template: str) -> str:
+    """``/api/v1/patients/{pid}`` → ``/patients/{pid}``."""
+    return _API_VERSION.sub("", template)
 
 
 @dataclass(frozen=True)
 class RouteIndex:
-    template_by_operation: dict[str, str]
     patterns: tuple[tuple[re.Pattern[str], frozenset[str]], ...]
 
     def methods_for(self, path: str) -> frozenset[str]:
@@ -38,20 +61,17 @@ def route_index(app: Any) -> RouteIndex:
 
 
 def _build(document: dict[str, Any]) -> RouteIndex:
-    templates: dict[str, str] = {}
     patterns = []
     for template, operations in document.get("paths", {}).items():
         methods = set()
-        for method, operation in operations.items():
+        for method in operations:
             if method not in _HTTP_METHODS:
                 continue
             methods.add(method.upper())
-            if isinstance(operation, dict) and "operationId" in operation:
-                templates[operation["operationId"]] = template
         # A path parameter matches one segment, as Starlette's default convertor does.
         regex = "".join(
             "[^/]+" if part.startswith("{") else re.escape(part)
             for part in re.split(r"(\{[^}]+\})", template)
         )
         patterns.append((re.compile(regex), frozenset(methods)))
-    return RouteIndex(template_by_operation=templates, patterns=tuple(patterns))
+    return RouteIndex(patterns=tuple(patterns))

@@ -1,8 +1,8 @@
-"""The enumerations of the domain, defined once.
+"""The enumerations and limits of the domain, defined once.
 
-The pydantic schemas validate against the ``Literal`` types; the models build their CHECK
-constraints and bit masks from the tuples derived here, so the two can never drift apart. The
-tuples' order is part of the stored data (bit masks): append only.
+The pydantic schemas validate against the ``Literal`` types and the limits; the models build
+their CHECK constraints, column sizes and bit masks from the same names, so the two can never
+drift apart. The tuples' order is part of the stored data (bit masks): append only.
 """
 
 from __future__ import annotations
@@ -62,3 +62,25 @@ MODALITIES: tuple[str, ...] = get_args(Modality)
 ROUTES: tuple[str, ...] = get_args(Route)
 ADVERSE_EFFECTS: tuple[str, ...] = get_args(Effect)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
+
+# Questionnaires: instrument → (item count, item minimum, item maximum); the total is the sum of
+# the items.
+Instrument = Literal["phq9", "gad7", "penn_fps_r", "pgic", "cadss6"]
+INSTRUMENTS: dict[str, tuple[int, int, int]] = {
+    "phq9": (9, 0, 3),
+    "gad7": (7, 0, 3),
+    "penn_fps_r": (12, 0, 10),
+    "pgic": (1, 1, 7),
+    "cadss6": (6, 0, 4),
+}
+assert get_args(Instrument) == tuple(INSTRUMENTS)
+
+# Sizes of free text, in characters.
+NOTE_MAX = 2000
+NAME_MAX = 200
+PROTOCOL_MAX = 2000
+
+# Doses above these are typos, not treatments.
+MAX_DOSE_MG_PER_DAY = 100_000
+MAX_DOSE_MG = 5000
+MAX_DOSE_MG_PER_KG = 20

@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
-
-
-def ago(**delta: float) -> str:
-    """An aware timestamp in the past, with an offset as the contract requires."""
-    return (datetime.now(UTC) - timedelta(**delta)).isoformat()
 
 
 def episode(**fields: Any) -> dict[str, Any]:
@@ -72,9 +66,11 @@ def assessment(**fields: Any) -> dict[str, Any]:
     return body
 
 
-def series_url(pid: object = "me", sid: object | None = None) -> str:
+def series_url(pid: object = "me", sid: object | None = None, what: str | None = None) -> str:
+    """The series list, one series, or what it offers (``what``: trend, report, chart.svg …)."""
     base = f"/api/v1/patients/{pid}/series"
-    return base if sid is None else f"{base}/{sid}"
+    url = base if sid is None else f"{base}/{sid}"
+    return url if what is None else f"{url}/{what}"
 
 
 def session_url(sid: object, session_id: object | None = None, pid: object = "me") -> str:

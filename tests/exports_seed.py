@@ -1,61 +1,40 @@
-"""A rich patient for the export tests: profile, diary through the API, treatments via the ORM.
-
-Series and sessions are inserted straight through the models (with change positions like every
-write), because their HTTP API is being built in parallel.
-"""
+"""A rich patient for the export tests: profile, diary, treatment series and sessions, all
+written through the API as the app would."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from app.models import Series, TreatmentSession
-from app.services.context import AppContext
-from app.services.sync.records import ChangeSeq
-from tests.diary import assessment_url, checkin_url, episode, episode_url, medication_url, new_id
+from tests.diary import (
+    assessment_url,
+    checkin_url,
+    episode,
+    episode_url,
+    medication_url,
+    new_id,
+    series,
+    series_url,
+    session_url,
+    treatment_session,
+)
 from tests.helpers import Account
 
 PATIENT_NAME = "Zephyrine Quillfeather"
 
 
-def add_series(ctx: AppContext, patient_id: uuid.UUID, **fields: Any) -> uuid.UUID:
-    values: dict[str, Any] = {"name": "Ketamine IV 2026", "modality": "ketamine_iv", **fields}
-    with ctx.db.begin() as session:
-        series = Series(id=uuid.uuid4(), patient_id=patient_id, **values)
-        series.change_seq = ChangeSeq(session, patient_id).take()
-        session.add(series)
-    return series.id
+def add_series(client: TestClient, who: Account, **fields: Any) -> uuid.UUID:
+    body = series(**{"name": "Ketamine IV 2026", **fields})
+    return uuid.UUID(ok(client.post(series_url(), json=body, headers=who.headers))["id"])
 
 
-def add_session(
-    ctx: AppContext,
-    patient_id: uuid.UUID,
-    series_id: uuid.UUID,
-    recorded_by: uuid.UUID,
-    **fields: Any,
-) -> uuid.UUID:
-    values: dict[str, Any] = {
-        "started_at": datetime.fromisoformat("2026-03-10T09:00:00+01:00"),
-        "duration_minutes": 40,
-        "route": "iv",
-        "recorded_by_role": "patient",
-        **fields,
-    }
-    with ctx.db.begin() as session:
-        row = TreatmentSession(
-            id=uuid.uuid4(),
-            patient_id=patient_id,
-            series_id=series_id,
-            recorded_by=recorded_by,
-            **values,
-        )
-        row.change_seq = ChangeSeq(session, patient_id).take()
-        session.add(row)
-    return row.id
+def add_session(client: TestClient, who: Account, series_id: uuid.UUID, **fields: Any) -> uuid.UUID:
+    body = treatment_session(**{"started_at": "2026-03-10T09:00:00+01:00", **fields})
+    created = ok(client.post(session_url(series_id), json=body, headers=who.headers))
+    return uuid.UUID(created["id"])
 
 
 @dataclass
@@ -72,11 +51,36 @@ def ok(response: Any) -> dict[str, Any]:
     return response.json() if response.status_code != 204 else {}
 
 
-def seed_rich_patient(client: TestClient, ctx: AppContext, who: Account) -> Seeded:
+def seed_rich_patient(client: TestClient, who: Account) -> Seeded:
     """Every kind of record, including edits (versions > 1) and deletions."""
     assert who.patient_id is not None
     h = who.headers
     seeded = Seeded()
+    # Sessions that give one dose form keep it alone while no weight is known: these first.
+    iv = add_series(client, who, protocol="0.5 mg/kg over 40 min", planned_sessions=3)
+    nasal = add_series(client, who, name="Spravato", modality="esketamine_nasal")
+    seeded.series = [iv, nasal]
+    stopped = add_session(
+        client,
+        who,
+        iv,
+        started_at="2026-03-14T09:00:00+01:00",
+        completed=False,
+        dose_mg_per_kg=0.3,
+        adverse_effects=[{"effect": "hypertension", "severity": "severe"}],
+    )
+    by_nose = add_session(
+        client,
+        who,
+        nasal,
+        started_at="2026-03-20T10:00:00+01:00",
+        route="intranasal",
+        duration_minutes=120,
+        dose_mg=56.0,
+    )
+    # A session deleted again: its tombstone is kept for sync but is no longer part of the record.
+    seeded.deleted_session = add_session(client, who, iv, started_at="2026-03-11T09:00:00+01:00")
+    ok(client.delete(session_url(iv, seeded.deleted_session), headers=h))
     ok(
         client.patch(
             "/api/v1/patients/me",
@@ -94,6 +98,20 @@ def seed_rich_patient(client: TestClient, ctx: AppContext, who: Account) -> Seed
             headers=h,
         )
     )
+    # Both dose forms, cross-checked against the weight now known.
+    full = add_session(
+        client,
+        who,
+        iv,
+        dose_mg=36.0,
+        dose_mg_per_kg=0.5,
+        pain_before=8,
+        pain_after=3,
+        vitals={"systolic_max": 152, "heart_rate_max": 96},
+        adverse_effects=[{"effect": "dissociation", "severity": "moderate"}],
+        notes="tolerated well",
+    )
+    seeded.sessions = [full, stopped, by_nose]
     bodies = [
         episode(
             started_at="2026-03-01T08:15:00+01:00",
@@ -152,54 +170,6 @@ def seed_rich_patient(client: TestClient, ctx: AppContext, who: Account) -> Seed
             },
             headers=h,
         )
-    )
-    iv = add_series(ctx, who.patient_id, protocol="0.5 mg/kg over 40 min", planned_sessions=3)
-    nasal = add_series(ctx, who.patient_id, name="Spravato", modality="esketamine_nasal")
-    seeded.series = [iv, nasal]
-    seeded.sessions = [
-        add_session(
-            ctx,
-            who.patient_id,
-            iv,
-            who.user_id,
-            dose_mg=36.0,
-            dose_mg_per_kg=0.5,
-            weight_kg=72.5,
-            pain_before=8,
-            pain_after=3,
-            systolic_max=152,
-            heart_rate_max=96,
-            adverse_effects=[{"effect": "dissociation", "severity": "moderate"}],
-            notes="tolerated well",
-        ),
-        add_session(
-            ctx,
-            who.patient_id,
-            iv,
-            who.user_id,
-            started_at=datetime.fromisoformat("2026-03-14T09:00:00+01:00"),
-            completed=False,
-            dose_mg_per_kg=0.3,
-            adverse_effects=[{"effect": "hypertension", "severity": "severe"}],
-        ),
-        add_session(
-            ctx,
-            who.patient_id,
-            nasal,
-            who.user_id,
-            started_at=datetime.fromisoformat("2026-03-20T10:00:00+01:00"),
-            route="intranasal",
-            duration_minutes=120,
-            dose_mg=56.0,
-        ),
-    ]
-    # A session deleted again: its tombstone is kept for sync but is no longer part of the record.
-    seeded.deleted_session = add_session(
-        ctx,
-        who.patient_id,
-        iv,
-        who.user_id,
-        deleted_at=datetime.fromisoformat("2026-03-11T09:00:00+01:00"),
     )
     assessments = [
         {

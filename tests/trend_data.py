@@ -15,11 +15,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, update
 
-from app.db import utcnow
 from app.models import Series, TreatmentSession
 from app.services.context import AppContext
 from app.services.sync.records import ChangeSeq
 from app.services.sync.sql import table_of
+from app.trends.days import utcnow
+from tests.diary import series_url as series_url
 from tests.helpers import Account
 
 API = "/api/v1"
@@ -161,7 +162,3 @@ def checkin(client: TestClient, account: Account, day: str, **fields: Any) -> No
 def no_attack_days(client: TestClient, account: Account, days: Iterable[str]) -> None:
     for day in days:
         checkin(client, account, day, no_attacks=True)
-
-
-def series_url(pid: object, sid: object, what: str = "trend") -> str:
-    return f"{API}/patients/{pid}/series/{sid}/{what}"

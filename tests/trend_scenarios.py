@@ -127,7 +127,9 @@ def berlin_scenario(
 def get_trend(client: TestClient, scenario: Scenario, as_of: str | None) -> dict[str, Any]:
     params = {} if as_of is None else {"as_of": as_of}
     r = client.get(
-        series_url("me", scenario.series_id), params=params, headers=scenario.patient.headers
+        series_url("me", scenario.series_id, "trend"),
+        params=params,
+        headers=scenario.patient.headers,
     )
     assert r.status_code == 200, r.text
     assert r.headers["cache-control"] == "no-store"

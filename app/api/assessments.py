@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
-from app.api.conditional import IfMatch, IfNoneMatch, with_etag, with_etag_docs, written
+from app.api.conditional import IfMatch, IfNoneMatch, deleted, with_etag, with_etag_docs, written
 from app.api.responses import problems
 from app.deps import ReadablePatient, SessionDep, WritablePatient
-from app.schemas.assessments import AssessmentIn, AssessmentOut, Instrument
+from app.schemas.assessments import AssessmentIn, AssessmentOut
 from app.schemas.common import Limit, Page
 from app.services.diary import assessments
-from app.services.sync.records import etag
+from app.vocabulary import Instrument
 
 router = APIRouter(tags=["assessments"])
 
@@ -116,4 +116,4 @@ def delete_assessment(
     is a 412. The patient, and grantees with write access (partners need `diary:write`);
     read-only grantees get 403."""
     version = assessments.delete_assessment(session, patient, assessment_id, if_match=if_match)
-    return Response(status_code=204, headers={"ETag": etag(version)})
+    return deleted(version)

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Form, Request, Response, status
 
 from app.api.responses import problem_response, problems
 from app.deps import ClientIP, ContextDep, SessionDep
-from app.errors import OAuthError
-from app.problems import PROBLEM_BASE, PROBLEM_JSON
+from app.errors import InvalidCode, OAuthError
+from app.problems import PROBLEM_JSON, error_body
 from app.schemas.auth import (
     AcceptedOut,
     CodeConfirmIn,
@@ -23,6 +23,7 @@ from app.schemas.auth import (
 )
 from app.services.care import clients
 from app.services.identity import auth, registration
+from app.services.identity.signin import INVALID_LOGIN
 
 router = APIRouter(tags=["auth"])
 
@@ -51,12 +52,6 @@ ACCEPTED = AcceptedOut(
 )
 
 
-def _example_problem(status: int, type_: str, title: str, detail: str, **extra: str) -> Any:
-    return {"type": PROBLEM_BASE + type_, "title": title, "status": status, "detail": detail} | (
-        extra
-    )
-
-
 def _problem_examples(
     status: int, description: str, examples: dict[str, tuple[str, dict[str, Any]]]
 ) -> dict[str, Any]:
@@ -70,9 +65,7 @@ def _problem_examples(
     return response
 
 
-_INVALID_CODE_EXAMPLE = _example_problem(
-    400, "invalid-code", "Invalid code", registration.INVALID_CODE
-)
+_INVALID_CODE_EXAMPLE = error_body(InvalidCode(registration.INVALID_CODE))
 
 
 @router.post(
@@ -181,11 +174,12 @@ async def require_form(request: Request) -> None:
     (a JSON body, say) would otherwise read as an empty form: say what is wrong instead."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != FORM:
-        sent = f"not {media}" if media else "with a Content-Type header"
-        raise OAuthError(
-            "invalid_request",
-            f"Send the token request as {FORM} (RFC 6749), {sent}.",
-        )
+        raise OAuthError("invalid_request", not_a_form(media))
+
+
+def not_a_form(media: str) -> str:
+    sent = f"not {media}" if media else "with a Content-Type header"
+    return f"Send the token request as {FORM} (RFC 6749), {sent}."
 
 
 @router.post(
@@ -201,42 +195,26 @@ async def require_form(request: Request) -> None:
                 "invalid_grant": (
                     "Wrong e-mail or password (the same for an unknown e-mail), or a refresh "
                     "token that is unknown, spent, expired or revoked",
-                    _example_problem(
-                        400,
-                        "oauth/invalid_grant",
-                        "Invalid grant",
-                        "The e-mail address or password is wrong.",
-                        error="invalid_grant",
-                    ),
+                    error_body(OAuthError("invalid_grant", INVALID_LOGIN)),
                 ),
                 "invalid_request": (
                     "Not a form body (e.g. JSON), or a required field missing",
-                    _example_problem(
-                        400,
-                        "oauth/invalid_request",
-                        "Invalid request",
-                        f"Send the token request as {FORM} (RFC 6749), not application/json.",
-                        error="invalid_request",
-                    ),
+                    error_body(OAuthError("invalid_request", not_a_form("application/json"))),
                 ),
                 "unsupported_grant_type": (
                     "A grant_type other than password, refresh_token, client_credentials",
-                    _example_problem(
-                        400,
-                        "oauth/unsupported_grant_type",
-                        "Unsupported grant type",
-                        "grant_type 'implicit' is not supported.",
-                        error="unsupported_grant_type",
+                    error_body(
+                        OAuthError(
+                            "unsupported_grant_type", "grant_type 'implicit' is not supported."
+                        )
                     ),
                 ),
                 "invalid_scope": (
                     "A scope the client is not registered for (or any scope for a person)",
-                    _example_problem(
-                        400,
-                        "oauth/invalid_scope",
-                        "Invalid scope",
-                        "The client is not registered for: diary:write.",
-                        error="invalid_scope",
+                    error_body(
+                        OAuthError(
+                            "invalid_scope", "The client is not registered for: diary:write."
+                        )
                     ),
                 ),
             },
@@ -245,13 +223,7 @@ async def require_form(request: Request) -> None:
             401,
             description="RFC 6749 §5.2 `invalid_client`: unknown client, wrong secret or a "
             "disabled client (with a `WWW-Authenticate: Basic` challenge)",
-            example=_example_problem(
-                401,
-                "oauth/invalid_client",
-                "Invalid client",
-                "Unknown client, wrong secret, or the client is disabled.",
-                error="invalid_client",
-            ),
+            example=error_body(OAuthError("invalid_client", clients.INVALID_CLIENT, status=401)),
         ),
         **problems(429),
     },

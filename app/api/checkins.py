@@ -7,13 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.api.conditional import IfMatch, IfNoneMatch, with_etag, with_etag_docs, written
+from app.api.conditional import IfMatch, IfNoneMatch, deleted, with_etag, with_etag_docs, written
 from app.api.responses import problems
 from app.deps import ReadablePatient, SessionDep, WritablePatient
 from app.schemas.common import Limit, Page
 from app.schemas.diary import CheckinIn, CheckinOut
 from app.services.diary import checkins
-from app.services.sync.records import etag
 
 router = APIRouter(tags=["checkins"])
 
@@ -101,4 +100,4 @@ def delete_checkin(
     PUT again later. A stale `If-Match` is a 412. The patient, and grantees with write access
     (partners need `diary:write`); read-only grantees get 403."""
     version = checkins.delete_checkin(session, patient, date, if_match=if_match)
-    return Response(status_code=204, headers={"ETag": etag(version)})
+    return deleted(version)

@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.services.sync.idempotency import Outcome
-from app.services.sync.records import RecordKind, Written, etag
+from app.services.sync.preconditions import etag
+from app.services.sync.records import RecordKind, Written
 
 OutT = TypeVar("OutT", bound=BaseModel)
 
@@ -51,6 +52,11 @@ def with_etag_docs(
 
 def with_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag(version)
+
+
+def deleted(version: int) -> Response:
+    """A DELETE's answer: 204 with the tombstone's version as ETag."""
+    return Response(status_code=204, headers={"ETag": etag(version)})
 
 
 def written(response: Response, kind: RecordKind[OutT], result: Written) -> OutT:

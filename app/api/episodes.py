@@ -12,6 +12,7 @@ from app.api.conditional import (
     IdempotencyKey,
     IfMatch,
     IfNoneMatch,
+    deleted,
     outcome,
     with_etag,
     with_etag_docs,
@@ -31,7 +32,6 @@ from app.schemas.diary import (
 )
 from app.services.diary import episodes
 from app.services.sync import batch
-from app.services.sync.records import etag
 from app.vocabulary import Trigger
 
 router = APIRouter(tags=["episodes"])
@@ -201,4 +201,4 @@ def delete_episode(
     patient, and grantees with write access (partners need `diary:write`); read-only grantees
     get 403."""
     version = episodes.delete_episode(session, patient, episode_id, if_match=if_match)
-    return Response(status_code=204, headers={"ETag": etag(version)})
+    return deleted(version)

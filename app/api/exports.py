@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from app.api.responses import problems
-from app.deps import ContextDep, ReportablePatient
-from app.security.rate_limit import export_key, rate_limit
-from app.services.context import AppContext
-from app.services.exports.episodes_csv import episodes_csv
-from app.services.exports.fhir_bundle import FHIR_JSON, fhir_bundle
+from app.deps import ContextDep, CurrentActor, ReportablePatient
+from app.services.exports import episodes_csv, fhir_bundle
+from app.services.exports.fhir_bundle import FHIR_JSON
+from app.trends import days
 
 router = APIRouter(tags=["exports"])
 
@@ -23,21 +19,7 @@ def attachment(name: str) -> dict[str, str]:
 
 
 def utc_today() -> str:
-    return dt.datetime.now(dt.UTC).date().isoformat()
-
-
-def count_export(ctx: AppContext, owner: uuid.UUID) -> None:
-    """Exports are heavy and carry the whole record: at most ``export_max_per_patient`` per
-    window, whoever asks (429 with Retry-After beyond). Counted in a short transaction of its
-    own, committed before anything streams."""
-    with ctx.db.session(write=True) as session:
-        rate_limit(
-            session,
-            export_key(owner),
-            limit=ctx.settings.export_max_per_patient,
-            window=ctx.settings.export_window_seconds,
-        )
-        session.commit()
+    return days.utc_today().isoformat()
 
 
 @router.get(
@@ -53,18 +35,19 @@ def count_export(ctx: AppContext, owner: uuid.UUID) -> None:
         **problems(401, 403, 404, 429),
     },
 )
-def export_episodes_csv(patient: ReportablePatient, ctx: ContextDep) -> StreamingResponse:
+def export_episodes_csv(
+    patient: ReportablePatient, actor: CurrentActor, ctx: ContextDep
+) -> StreamingResponse:
     """One row per live episode, oldest first, with a header row: `id, started_at_utc,
     started_at_local, local_date, timezone, duration_seconds, attack_count, intensity, side,
     branches, qualities, triggers, rescue_medication, note, version, created_at_utc,
     updated_at_utc`. Lists are joined with `;`. Cells beginning with `=`, `+`, `-`, `@`, a tab
     or a carriage return are prefixed with `'` so spreadsheets show them as text. The patient
-    and their grantees; partners need `reports:read` (else 403). Exports per patient are
-    rate-limited, whoever asks (429 with Retry-After). On the patient's access log as an
+    and their grantees; partners need `reports:read` (else 403). Each caller's exports of
+    a patient are rate-limited (429 with Retry-After). On the patient's access log as an
     export."""
-    count_export(ctx, patient.id)
     return StreamingResponse(
-        episodes_csv(ctx.db, patient.id, patient.timezone),
+        episodes_csv.export_episodes(ctx, patient, actor),
         media_type="text/csv; charset=utf-8; header=present",
         headers=attachment(f"paindiary-episodes-{utc_today()}.csv"),
     )
@@ -83,14 +66,15 @@ def export_episodes_csv(patient: ReportablePatient, ctx: ContextDep) -> Streamin
         **problems(401, 403, 404, 429),
     },
 )
-def export_fhir(patient: ReportablePatient, ctx: ContextDep) -> StreamingResponse:
+def export_fhir(
+    patient: ReportablePatient, actor: CurrentActor, ctx: ContextDep
+) -> StreamingResponse:
     """Patient, Condition (SNOMED CT 31681005, ICD-10 G50.0, laterality and divisions), an
     Observation per episode (LOINC 72514-3, valueInteger = intensity, effectivePeriod, triggers
     and qualities as components), per daily check-in and per questionnaire (PHQ-9 LOINC
     44261-6, GAD-7 LOINC 70274-6), and a MedicationAdministration per treatment session (RxNorm
     6130 ketamine, dose in mg, SNOMED CT route). Deleted records are left out. References use
     the entries' `urn:uuid:` full URLs. Streamed as `application/fhir+json`. The patient and
-    their grantees; partners need `reports:read` (else 403). Exports per patient are
-    rate-limited, whoever asks (429 with Retry-After)."""
-    count_export(ctx, patient.id)
-    return StreamingResponse(fhir_bundle(ctx.db, patient.id), media_type=FHIR_JSON)
+    their grantees; partners need `reports:read` (else 403). Each caller's exports of
+    a patient are rate-limited (429 with Retry-After)."""
+    return StreamingResponse(fhir_bundle.export_bundle(ctx, patient, actor), media_type=FHIR_JSON)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from fastapi.responses import StreamingResponse
 
-from app.api.exports import attachment, count_export, utc_today
+from app.api.exports import attachment, utc_today
 from app.api.responses import problems
 from app.deps import ClientIP, ContextDep, CurrentActor, RequestInfoDep, SessionDep
 from app.schemas.auth import PasswordChangeIn, UserOut
@@ -65,15 +65,10 @@ def export_my_data(
     ones the server still keeps are included with `deleted_at`), the grants you gave and your
     access log. Clinicians and admins: the account and the grants patients gave you. The
     document can be imported into a new account (`POST /me/import`). Streamed; it is on your
-    access log as an export. People only (partner tokens: 403). Exports per patient are
-    rate-limited, whoever asks (429 with Retry-After)."""
-    count_export(ctx, actor.patient_id or actor.id)
-    body = data_export.export_me(ctx.db, session, actor)
-    session.commit()  # end the read: the document is read from a snapshot of its own
-    if actor.patient_id is not None:
-        audit.record(ctx.db, [audit.event_for(actor, actor.patient_id, info, "success")])
+    access log as an export. People only (partner tokens: 403). Each caller's exports of a
+    record are rate-limited (429 with Retry-After)."""
     return StreamingResponse(
-        body,
+        data_export.export_me(ctx, session, actor, info),
         media_type="application/json",
         headers=attachment(f"paindiary-export-{utc_today()}.json"),
     )

@@ -10,6 +10,7 @@ from app.api.conditional import (
     IdempotencyKey,
     IfMatch,
     IfNoneMatch,
+    deleted,
     outcome,
     with_etag,
     with_etag_docs,
@@ -20,7 +21,6 @@ from app.deps import CurrentActor, ReadablePatient, SessionDep, WritablePatient
 from app.schemas.common import Limit, Page
 from app.schemas.diary import MedicationIn, MedicationOut, MedicationPatch
 from app.services.diary import medications
-from app.services.sync.records import etag
 
 router = APIRouter(tags=["medications"])
 
@@ -155,4 +155,4 @@ def delete_medication(
     is a 412. The patient, and grantees with write access (partners need `diary:write`);
     read-only grantees get 403."""
     version = medications.delete_medication(session, patient, medication_id, if_match=if_match)
-    return Response(status_code=204, headers={"ETag": etag(version)})
+    return deleted(version)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics as prometheus
 from app.api.responses import problem_response
-from app.dbmigrate import head_revisions
+from app.errors import NotReady
+from app.problems import error_body, render
+from app.services import readiness
 from app.services.context import AppContext
 
 router = APIRouter(tags=["operations"])
@@ -33,12 +33,7 @@ async def healthz() -> dict[str, str]:
             503,
             "Not ready: the database does not answer or its schema is behind; retry after "
             "Retry-After seconds",
-            example={
-                "type": "https://paindiary.example/problems/not-ready",
-                "title": "Not ready",
-                "status": 503,
-                "detail": "database schema is not at the newest migration",
-            },
+            example=error_body(NotReady(readiness.SCHEMA_BEHIND)),
         )
     },
 )
@@ -47,13 +42,10 @@ def readyz(request: Request) -> JSONResponse:
     the database answers at the newest migration, else 503 problem+json with Retry-After."""
     ctx: AppContext = request.app.state.ctx
     try:
-        with ctx.db.engine.connect() as conn:
-            current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    except SQLAlchemyError:
-        return _not_ready("database unavailable")
-    if current != set(head_revisions()):
-        return _not_ready("database schema is not at the newest migration")
-    return JSONResponse({"status": "ready", "schema": sorted(current)})
+        schema = readiness.ready_schema(ctx.db)
+    except NotReady as refusal:
+        return render(refusal)
+    return JSONResponse({"status": "ready", "schema": schema})
 
 
 @router.get(
@@ -75,17 +67,3 @@ def metrics(request: Request) -> Response:
     # but route-level traffic is still internal; block /metrics at the public proxy.
     ctx: AppContext = request.app.state.ctx
     return Response(prometheus.render(ctx.db.engine), media_type=prometheus.CONTENT_TYPE)
-
-
-def _not_ready(reason: str) -> JSONResponse:
-    return JSONResponse(
-        {
-            "type": "https://paindiary.example/problems/not-ready",
-            "title": "Not ready",
-            "status": 503,
-            "detail": reason,
-        },
-        status_code=503,
-        media_type="application/problem+json",
-        headers={"Retry-After": "5"},
-    )

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
+from app.api.conditional import with_etag
 from app.api.responses import problems
 from app.deps import (
     ContextDep,
@@ -26,7 +27,7 @@ router = APIRouter(tags=["patients"])
     "/patients",
     operation_id="listPatients",
     summary="The patients the caller may see: yourself, or those who granted you access",
-    responses=problems(401, 422),
+    responses=problems(401, 403, 422),
 )
 def list_patients(
     actor: CurrentActor,
@@ -37,9 +38,10 @@ def list_patients(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Page[PatientOut]:
     """A patient gets their own record; clinicians and partners get every patient with an
-    active grant to them (any scope), in id order; page with `limit` and `next_cursor`. Start
-    here to learn the patient ids. Listing counts as reading each listed patient: it is on
-    their access log."""
+    active grant to them (read or write), in id order; page with `limit` and `next_cursor`.
+    Start here to learn the patient ids. The items are profiles, as `GET /patients/{pid}`
+    returns them, so partners need `diary:read` here too (else 403). Listing counts as
+    reading each listed patient: it is on their access log."""
     return patients.list_patients(session, ctx.db, actor, info, limit=limit, cursor=cursor)
 
 
@@ -52,7 +54,7 @@ def list_patients(
 def get_patient(patient: ReadablePatient, response: Response) -> PatientOut:
     """Profile, time zone and diagnosis, with the version as `ETag`. The patient, and
     grantees (partners need `diary:read`, else 403); anyone else gets 404."""
-    response.headers["ETag"] = f'"{patient.version}"'
+    with_etag(response, patient.version)
     return patients.patient_out(patient)
 
 
@@ -73,5 +75,5 @@ def update_patient(
     `If-Match` with the version you read: a stale one is a 412 and changes nothing. The
     patient, and write grantees (partners need `diary:write`); read-only grantees get 403."""
     out = patients.update_patient(session, patient, data, if_match)
-    response.headers["ETag"] = f'"{out.version}"'
+    with_etag(response, out.version)
     return out

@@ -1,15 +1,32 @@
 """OpenAPI declarations of problem+json error responses, shared by the routers.
 
 Every error response refers to one ``Problem`` component (app/api/openapi.py adds it to the
-document), so generated clients get one error type, and carries an example shaped like what
-app/errors.py really sends for that status.
+document), so generated clients get one error type, and carries an example that app/problems.py
+renders from the error that sends that status, so examples and responses cannot disagree.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.problems import PROBLEM_BASE, PROBLEM_JSON, RETRY_AFTER_SECONDS
+from app.errors import (
+    RETRY_AFTER_SECONDS,
+    AppError,
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from app.problems import DATABASE_UNAVAILABLE, PROBLEM_JSON, error_body, validation_body
+from app.services.care.access import PATIENT_NOT_FOUND
+from app.services.sync.changes import TOO_OLD
+from app.services.sync.records import ID_TAKEN
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -60,70 +77,37 @@ _DESCRIPTIONS = {
 }
 
 
-def _example(status: int, type_: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
-    return {"type": PROBLEM_BASE + type_, "title": title, "status": status, "detail": detail} | (
-        extra
-    )
+def _example(error: AppError) -> dict[str, Any]:
+    return error_body(error)
 
 
-# What app/errors.py sends for each status (types and titles of its AppError classes).
+# What the API sends for each status, rendered by app/problems.py from the errors that send it.
 EXAMPLES: dict[int, dict[str, Any]] = {
-    400: _example(400, "bad-request", "Bad request", "The request cannot be processed."),
-    401: _example(
-        401,
-        "unauthorized",
-        "Authentication required",
-        "Sign in first: send an access token as 'Authorization: Bearer …'.",
-    ),
-    403: _example(403, "forbidden", "Forbidden", "Your access to this patient is read-only."),
-    404: _example(404, "not-found", "Not found", "No such patient."),
-    409: _example(
-        409,
-        "conflict",
-        "Conflict",
-        "This id is already in use; create the record with a new id.",
-    ),
-    410: _example(
-        410,
-        "gone",
-        "Gone",
-        "This cursor is older than the deletions the server still keeps; sync again from the "
-        "beginning (without since).",
-    ),
-    412: _example(
-        412,
-        "precondition-failed",
-        "Precondition failed",
-        "The record is at version 4; reload it and apply the change again.",
-    ),
-    413: _example(
-        413, "payload-too-large", "Request body too large", "The body exceeds 1048576 bytes."
-    ),
-    415: _example(
-        415, "unsupported-media-type", "Unsupported media type", "Send application/json."
-    ),
-    422: _example(
-        422,
-        "validation-error",
-        "Validation failed",
-        "intensity: Input should be less than or equal to 10",
-        errors=[
-            {
-                "loc": ["body", "intensity"],
-                "msg": "Input should be less than or equal to 10",
-                "type": "less_than_equal",
-            }
-        ],
-    ),
-    429: _example(
-        429, "rate-limited", "Too many requests", "Too many attempts; try again in 840 seconds."
-    ),
-    503: _example(
-        503,
-        "service-unavailable",
-        "Service unavailable",
-        "The database is unavailable; retry shortly.",
-    ),
+    example["status"]: example
+    for example in (
+        _example(AppError("The request cannot be processed.")),
+        _example(Unauthorized("Sign in first: send an access token as 'Authorization: Bearer …'.")),
+        _example(Forbidden("Your access to this patient is read-only.")),
+        _example(NotFound(PATIENT_NOT_FOUND)),
+        _example(Conflict(ID_TAKEN)),
+        _example(Gone(TOO_OLD)),
+        _example(
+            PreconditionFailed("The record is at version 4; reload it and apply the change again.")
+        ),
+        _example(PayloadTooLarge("The body exceeds 1048576 bytes.")),
+        _example(UnsupportedMediaType("Send the body as application/json.")),
+        validation_body(
+            [
+                {
+                    "loc": ["body", "intensity"],
+                    "msg": "Input should be less than or equal to 10",
+                    "type": "less_than_equal",
+                }
+            ]
+        ),
+        _example(TooManyRequests("Too many attempts; try again in 840 seconds.")),
+        _example(ServiceUnavailable(DATABASE_UNAVAILABLE)),
+    )
 }
 
 _HEADERS: dict[int, dict[str, Any]] = {
@@ -175,9 +159,7 @@ def problem_response(
         "content": {
             PROBLEM_JSON: {
                 "schema": PROBLEM_REF,
-                "example": example
-                or EXAMPLES.get(status)
-                or _example(status, "error", "Error", "…"),
+                "example": example or EXAMPLES[status],
             }
         },
     }

@@ -10,6 +10,7 @@ from app.api.conditional import (
     IdempotencyKey,
     IfMatch,
     IfNoneMatch,
+    deleted,
     outcome,
     with_etag,
     with_etag_docs,
@@ -26,7 +27,6 @@ from app.schemas.treatments import (
     SessionOut,
     SessionPatch,
 )
-from app.services.sync.records import etag
 from app.services.treatments import series
 from app.services.treatments import sessions as treatment_sessions
 from app.services.treatments.shared import SERIES, SESSIONS
@@ -181,7 +181,7 @@ def delete_series(
     `If-Match` is a 412. The patient, and grantees with write access (partners need
     `diary:write`); read-only grantees get 403."""
     version = series.delete_series(session, patient, sid, if_match=if_match)
-    return Response(status_code=204, headers={"ETag": etag(version)})
+    return deleted(version)
 
 
 # --- sessions ---------------------------------------------------------------------------------
@@ -333,4 +333,4 @@ def delete_session(
     version = treatment_sessions.delete_session(
         session, patient, sid, session_id, if_match=if_match
     )
-    return Response(status_code=204, headers={"ETag": etag(version)})
+    return deleted(version)

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import JSON, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, utcnow
+from app.db import Base, UTCDateTime
+from app.trends.days import utcnow
 
 
 class PartnerClient(Base):

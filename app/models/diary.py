@@ -30,20 +30,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, utcnow
-from app.vocabulary import BNI_GRADES, BRANCHES, QUALITIES, SIDES, TRIGGERS
-
-# Instrument → (item count, item minimum, item maximum); the total is the sum of the items.
-INSTRUMENTS: dict[str, tuple[int, int, int]] = {
-    "phq9": (9, 0, 3),
-    "gad7": (7, 0, 3),
-    "penn_fps_r": (12, 0, 10),
-    "pgic": (1, 1, 7),
-    "cadss6": (6, 0, 4),
-}
-NOTE_MAX = 2000
-NAME_MAX = 200
-MAX_DOSE_MG_PER_DAY = 100_000
+from app.db import Base, UTCDateTime
+from app.trends.days import utcnow
+from app.vocabulary import (
+    BNI_GRADES,
+    BRANCHES,
+    INSTRUMENTS,
+    MAX_DOSE_MG_PER_DAY,
+    NAME_MAX,
+    NOTE_MAX,
+    QUALITIES,
+    SIDES,
+    TRIGGERS,
+)
 
 
 def _in(column: str, values: tuple[str, ...], *, nullable: bool = False) -> str:

@@ -24,12 +24,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
-from app.models.diary import NAME_MAX, NOTE_MAX, SyncedRecord, _in, _sync_checks
-from app.vocabulary import MODALITIES, ROUTES
-
-PROTOCOL_MAX = 2000
-MAX_DOSE_MG = 5000
-MAX_DOSE_MG_PER_KG = 20
+from app.models.diary import SyncedRecord, _in, _sync_checks
+from app.vocabulary import (
+    MAX_DOSE_MG,
+    MAX_DOSE_MG_PER_KG,
+    MODALITIES,
+    NAME_MAX,
+    NOTE_MAX,
+    PROTOCOL_MAX,
+    ROUTES,
+)
 
 
 class Series(SyncedRecord, Base):

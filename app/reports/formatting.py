@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
+from zoneinfo import ZoneInfoNotFoundError
+
+from app.trends.days import local_day, wall_clock
 
 MISSING = "—"
 MINUS = "\u2212"  # a typographic minus reads better than a hyphen in print
@@ -101,18 +103,18 @@ def day(value: date | None) -> str:
 def instant(value: datetime, timezone: str) -> str:
     """An aware instant in the patient's zone, e.g. "2026-03-01 10:15 (Europe/Berlin)"."""
     try:
-        zone = ZoneInfo(timezone)
+        local = wall_clock(value, timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        zone, timezone = ZoneInfo("UTC"), "UTC"
-    return f"{value.astimezone(zone):%Y-%m-%d %H:%M} ({timezone})"
+        local, timezone = wall_clock(value, "UTC"), "UTC"
+    return f"{local:%Y-%m-%d %H:%M} ({timezone})"
 
 
 def instant_day(value: datetime, timezone: str) -> str:
     """The patient's local day of an aware instant."""
     try:
-        return value.astimezone(ZoneInfo(timezone)).date().isoformat()
+        return local_day(value, timezone).isoformat()
     except (ZoneInfoNotFoundError, ValueError):
-        return value.astimezone(UTC).date().isoformat()
+        return local_day(value, "UTC").isoformat()
 
 
 def yes_no(value: bool | None) -> str:

@@ -7,16 +7,12 @@ The item count and range depend on the instrument, so they are checked after par
 from __future__ import annotations
 
 import uuid
-from typing import Literal, get_args
 
 from pydantic import Field, StrictInt
 
-from app.models.diary import INSTRUMENTS
 from app.schemas.common import Schema, UTCDatetime
 from app.schemas.diary import PastTimestamp
-
-Instrument = Literal["phq9", "gad7", "penn_fps_r", "pgic", "cadss6"]
-assert get_args(Instrument) == tuple(INSTRUMENTS)
+from app.vocabulary import Instrument
 
 # Far above any instrument's count: only so a huge list is cheap to refuse.
 MAX_ITEMS = 100

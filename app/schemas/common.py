@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+from app.trends.days import utc_text
 
 
 class Schema(BaseModel):
@@ -16,12 +18,8 @@ class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
 
-def _to_utc_z(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 # Every timestamp leaves the API in UTC with a "Z".
-UTCDatetime = Annotated[datetime, PlainSerializer(_to_utc_z, return_type=str, when_used="json")]
+UTCDatetime = Annotated[datetime, PlainSerializer(utc_text, return_type=str, when_used="json")]
 
 
 _ZONES: frozenset[str] | None = None

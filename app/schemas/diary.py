@@ -21,11 +21,13 @@ from pydantic import (
     field_validator,
 )
 
-from app.db import utcnow
-from app.models.diary import NAME_MAX, NOTE_MAX
 from app.schemas.common import Schema, UTCDatetime, not_nullable
+from app.trends.days import CLOCK_SKEW, utcnow
 from app.vocabulary import (
     BRANCHES,
+    MAX_DOSE_MG_PER_DAY,
+    NAME_MAX,
+    NOTE_MAX,
     QUALITIES,
     TRIGGERS,
     Bni,
@@ -35,10 +37,6 @@ from app.vocabulary import (
     Trigger,
 )
 
-# Phones log offline and their clocks drift; ten minutes is generous for a drifting clock and
-# still rejects a wrong date or AM/PM mistake. Dates are compared with the patient's local today
-# at now + CLOCK_SKEW.
-CLOCK_SKEW = dt.timedelta(minutes=10)
 MAX_BATCH_ITEMS = 500
 
 
@@ -64,7 +62,7 @@ Score = Annotated[int, Field(ge=0, le=10, strict=True)]
 DurationSeconds = Annotated[int, Field(gt=0, le=86400, strict=True)]
 AttackCount = Annotated[int, Field(ge=1, le=1000, strict=True)]
 SleepHours = Annotated[float, Field(ge=0, le=24, strict=True)]
-DosePerDay = Annotated[float, Field(gt=0, le=100_000, strict=True)]
+DosePerDay = Annotated[float, Field(gt=0, le=MAX_DOSE_MG_PER_DAY, strict=True)]
 Note = Annotated[str, Field(max_length=NOTE_MAX)]
 ShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)

@@ -15,8 +15,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, StrictInt
 
-from app.models.diary import NAME_MAX, NOTE_MAX
-from app.models.treatments import MAX_DOSE_MG, MAX_DOSE_MG_PER_KG, PROTOCOL_MAX
 from app.schemas.assessments import AssessmentIn, AssessmentOut
 from app.schemas.audit import AccessLogEntryOut
 from app.schemas.common import DisplayName, Schema, TimeZoneName, UTCDatetime
@@ -32,7 +30,15 @@ from app.schemas.diary import (
 from app.schemas.grants import GrantOut
 from app.schemas.patients import BirthYear, Diagnosis, WeightKg
 from app.schemas.treatments import AdverseEffect, SeriesOut, Vitals
-from app.vocabulary import Modality, Route
+from app.vocabulary import (
+    MAX_DOSE_MG,
+    MAX_DOSE_MG_PER_KG,
+    NAME_MAX,
+    NOTE_MAX,
+    PROTOCOL_MAX,
+    Modality,
+    Route,
+)
 
 FORMAT = "paindiary-export"
 # The treatment enums are the API's own (one definition, in schemas/treatments.py).

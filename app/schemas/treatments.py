@@ -13,12 +13,14 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, StrictBool, field_validator
 
-from app.models.treatments import MAX_DOSE_MG, MAX_DOSE_MG_PER_KG, PROTOCOL_MAX
 from app.schemas.common import Schema, UTCDatetime, not_nullable
 from app.schemas.diary import Note, PastTimestamp, Score, ShortText, reject_null
 from app.vocabulary import (
     ADVERSE_EFFECTS,
+    MAX_DOSE_MG,
+    MAX_DOSE_MG_PER_KG,
     MODALITIES,
+    PROTOCOL_MAX,
     ROUTES,
     SEVERITIES,
     Effect,

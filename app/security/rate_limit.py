@@ -29,9 +29,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import TooManyRequests
 from app.models import RateLimit
+from app.trends.days import utcnow
 
 # Rows untouched for longer than the longest window are dead weight; a hit clears a few.
 MAX_WINDOW_SECONDS = 86_400
@@ -79,14 +79,10 @@ def mail_account_key(email: str) -> str:
     return f"mail:acct:{digest}"
 
 
-def export_key(patient_id: uuid.UUID) -> str:
-    """Exports are limited per patient (whoever asks), e.g. in the exports service::
-
-    rate_limit(session, export_key(patient.id),
-               limit=settings.export_max_per_patient, window=settings.export_window_seconds)
-    session.commit()  # before streaming: keep no write transaction open meanwhile
-    """
-    return f"export:patient:{patient_id}"
+def export_key(subject: uuid.UUID, caller: uuid.UUID) -> str:
+    """Exports are limited per exported record and caller (app/services/exports/quota.py): one
+    grantee's exports never use up the patient's own, nor another grantee's."""
+    return f"export:{subject}:by:{caller}"
 
 
 def rate_limit(

@@ -1,19 +1,12 @@
-"""Calendar dates in the patient's zone, and the "not in the future" rule for dates."""
+"""The "not after the patient's today" rule for dates (the days themselves: app/trends/days.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
 
-from app.db import utcnow
 from app.errors import ValidationFailed
-from app.schemas.diary import CLOCK_SKEW
-
-
-def local_today(timezone: str, now: dt.datetime | None = None) -> dt.date:
-    """The patient's calendar date, allowing the same clock skew as timestamps."""
-    return ((now or utcnow()) + CLOCK_SKEW).astimezone(ZoneInfo(timezone)).date()
+from app.trends.days import local_today
 
 
 def not_after_today(value: dt.date | None, timezone: str, loc: Sequence[str | int]) -> None:

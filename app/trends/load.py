@@ -23,7 +23,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import RowMapping, and_, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -37,8 +36,7 @@ from app.models import (
     Series,
     TreatmentSession,
 )
-from app.models.diary import INSTRUMENTS
-from app.trends.days import utc_range
+from app.trends.days import local_day, utc_range
 from app.trends.inputs import (
     AssessmentRow,
     CheckinRow,
@@ -50,7 +48,7 @@ from app.trends.inputs import (
     TrendInputs,
 )
 from app.trends.windows import window_range
-from app.vocabulary import TRIGGERS
+from app.vocabulary import INSTRUMENTS, TRIGGERS
 
 
 @dataclass(frozen=True)
@@ -157,13 +155,12 @@ def load_sessions(
         .where(t.patient_id == patient_id, t.series_id.in_(series_ids), t.deleted_at.is_(None))
         .order_by(t.started_at, t.id)
     )
-    zone = ZoneInfo(timezone)
     found: defaultdict[uuid.UUID, list[SessionDetail]] = defaultdict(list)
     for row in rows:
         effects = tuple((str(e["effect"]), str(e["severity"])) for e in row.adverse_effects or ())
         session_row = SessionRow(
             id=row.id,
-            local_day=row.started_at.astimezone(zone).date(),
+            local_day=local_day(row.started_at, timezone),
             completed=row.completed,
             pain_before=row.pain_before,
             pain_after=row.pain_after,
@@ -197,10 +194,9 @@ def load_diary(
         )
         .order_by(e.started_at)
     )
-    zone = ZoneInfo(timezone)
     episodes: list[EpisodeRow] = []
     for row in episode_rows:
-        day = row.started_at.astimezone(zone).date()
+        day = local_day(row.started_at, timezone)
         # utc_range may hold an hour more where DST changes at midnight.
         if first_day <= day <= last_day:
             episodes.append(
@@ -247,9 +243,8 @@ def load_assessments(
     ]
     since_start = select(*columns).where(*live, a.taken_at >= low, a.taken_at < high)
     query = union_all(since_start, *(select(*sub.c) for sub in latest_before))
-    zone = ZoneInfo(timezone)
     return tuple(
-        AssessmentRow(row.instrument, row.taken_at.astimezone(zone).date(), row.taken_at, row.total)
+        AssessmentRow(row.instrument, local_day(row.taken_at, timezone), row.taken_at, row.total)
         for row in session.execute(query)
     )
 

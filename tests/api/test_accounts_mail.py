@@ -20,9 +20,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.db import utcnow
 from app.main import create_app
 from app.services.context import AppContext
+from app.trends.days import utcnow
 from tests.conftest import make_settings
 from tests.helpers import PASSWORD, assert_problem
 from tests.mailbox import (

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from app.db import utcnow
 from app.services.context import AppContext
 from app.services.sync.purge import purge
+from app.trends.days import utcnow
 from tests.diary import (
     assessment,
     assessment_url,

@@ -70,7 +70,7 @@ def test_export_import_export_gives_the_same_data(
     api: Api, client: TestClient, ctx: AppContext
 ) -> None:
     old = api.register(name=PATIENT_NAME, timezone="Europe/Berlin")
-    seed_rich_patient(client, ctx, old)
+    seed_rich_patient(client, old)
     first = export(client, old)
     assert (first["format"], first["version"]) == ("paindiary-export", 1)
     assert [len(first[k]) for k in RECORD_KINDS] == [4, 3, 2, 4, 2, 4]
@@ -108,7 +108,7 @@ def test_normalise_still_sees_a_wrong_reference(
 ) -> None:
     """The comparison can fail: a session pointing at the other series is a difference."""
     alice = api.register()
-    seed_rich_patient(client, ctx, alice)
+    seed_rich_patient(client, alice)
     doc = export(client, alice)
     swapped = copy.deepcopy(doc)
     swapped["sessions"][0]["series_id"] = doc["series"][1]["id"]

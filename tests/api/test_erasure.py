@@ -49,7 +49,7 @@ def test_erasure_leaves_no_row_of_the_patient_behind(
     api: Api, client: TestClient, ctx: AppContext
 ) -> None:
     alice = api.register(name=PATIENT_NAME)
-    seed_rich_patient(client, ctx, alice)
+    seed_rich_patient(client, alice)
     clinician = api.staff("clinician")
     api.grant(alice, to=clinician, access="write")
     partner = api.partner()

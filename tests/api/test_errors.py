@@ -99,3 +99,33 @@ def test_security_headers_everywhere(client: TestClient, path: str) -> None:
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["referrer-policy"] == "no-referrer"
     assert r.headers["x-request-id"]
+
+
+def test_a_413_reads_as_documented_whichever_check_refuses_the_body(
+    api: Api, client: TestClient
+) -> None:
+    """Refused by its Content-Length or while it streams, the body too large is one problem:
+    the type and title the OpenAPI document shows for 413 (they once had three titles)."""
+    documented = client.get("/openapi.json").json()["components"]["responses"]["PayloadTooLarge"]
+    example = documented["content"]["application/problem+json"]["example"]
+    account = api.register()
+    declared = client.patch(
+        "/api/v1/patients/me",
+        json={"display_name": "x" * (1024 * 1024 + 10)},
+        headers=account.headers,
+    )
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(20):
+            yield b"x" * 65536 * 2
+
+    streamed = client.patch(
+        "/api/v1/patients/me",
+        content=chunks(),
+        headers={**account.headers, "Content-Type": "application/json"},
+    )
+    for response in (declared, streamed):
+        body = assert_problem(response, 413)
+        assert (body["type"], body["title"]) == (example["type"], example["title"])
+        assert body["detail"] == "The body exceeds 1048576 bytes."
+        assert body["instance"] == "/api/v1/patients/me"

@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.services.context import AppContext
@@ -148,3 +149,26 @@ def test_exports_are_rate_limited_per_patient(api: Api, client: TestClient) -> N
     # Another patient is not affected.
     bob = api.register()
     assert client.get("/api/v1/me/export", headers=bob.headers).status_code == 200
+
+
+def test_a_read_only_grantees_csv_exports_do_not_use_up_the_patients_own_export_quota(
+    api: Api, client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: three CSV exports by a read-only clinician left the patient without exports.
+    The quota is per (patient, caller): each caller uses up only their own."""
+    monkeypatch.setattr(ctx.settings, "export_max_per_patient", 3)
+    alice = api.register()
+    doctor, colleague = api.staff("clinician"), api.staff("clinician")
+    api.grant(alice, to=doctor, access="read")
+    api.grant(alice, to=colleague, access="read")
+    url = URL.format(pid=alice.patient_id)
+    for _ in range(3):
+        assert client.get(url, headers=doctor.headers).status_code == 200
+    refused = client.get(url, headers=doctor.headers)
+    assert_problem(refused, 429)
+    assert int(refused.headers["retry-after"]) > 0
+    # The patient's own exports, and another grantee's, are untouched.
+    for _ in range(3):
+        assert client.get(url, headers=alice.headers).status_code == 200
+    assert client.get(url, headers=colleague.headers).status_code == 200
+    assert_problem(client.get(url, headers=alice.headers), 429)

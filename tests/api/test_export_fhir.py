@@ -67,7 +67,7 @@ def test_rich_patient_bundle_validates_with_the_right_codes(
     api: Api, client: TestClient, ctx: AppContext
 ) -> None:
     alice = api.register(name=PATIENT_NAME)
-    seeded = seed_rich_patient(client, ctx, alice)
+    seeded = seed_rich_patient(client, alice)
     bundle = fetch(client, "me", alice.headers)
     assert (bundle["resourceType"], bundle["type"]) == ("Bundle", "collection")
     urls = [e["fullUrl"] for e in bundle["entry"]]

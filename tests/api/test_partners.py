@@ -157,6 +157,32 @@ def test_scopes_limit_a_partner_even_where_a_grant_exists(api: Api, client: Test
     assert_problem(client.get("/api/v1/me", headers=partner.headers), 403)
 
 
+def test_a_partner_with_only_reports_read_gets_no_profiles_from_the_patient_list(
+    api: Api, client: TestClient
+) -> None:
+    """Issue 15: with only ``reports:read`` a partner got full profiles from GET /patients
+    although GET /patients/{pid} refused it. The list needs ``diary:read`` like the profile."""
+    patient = api.register(name="Pat")
+    partner = api.partner()
+    api.grant(patient, to=partner)
+    reports_only = api.partner_token(partner, "reports:read")
+    assert_problem(client.get(f"/api/v1/patients/{patient.patient_id}", headers=reports_only), 403)
+    r = client.get("/api/v1/patients", headers=reports_only)
+    assert_problem(r, 403)
+    assert 'error="insufficient_scope"' in r.headers["www-authenticate"]
+    assert 'scope="diary:read"' in r.headers["www-authenticate"]
+    assert "Pat" not in r.text
+    # What reports:read does allow still works, and diary:read lists the profile.
+    bundle = client.get(f"/api/v1/patients/{patient.patient_id}/export/fhir", headers=reports_only)
+    assert bundle.status_code == 200
+    listed = client.get("/api/v1/patients", headers=api.partner_token(partner, "diary:read"))
+    assert [p["display_name"] for p in listed.json()["items"]] == ["Pat"]
+    # Nothing was listed, so nothing is on the patient's access log as read by the list.
+    log = client.get("/api/v1/patients/me/access-log", headers=patient.headers).json()["items"]
+    listings = [e for e in log if e["resource"] == "/patients" and e["actor_role"] == "partner"]
+    assert len(listings) == 1
+
+
 def test_read_grant_caps_a_partner_with_write_scope(api: Api, client: TestClient) -> None:
     patient, partner = api.register(), api.partner()
     api.grant(patient, to=partner, access="read")

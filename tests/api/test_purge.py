@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import cli
-from app.db import utcnow
 from app.services.context import AppContext
 from app.services.sync import idempotency
 from app.services.sync.changes import encode_cursor
 from app.services.sync.purge import purge
+from app.trends.days import utcnow
 from tests.diary import changes_url, episode, episode_url, new_id
 from tests.helpers import Api, assert_problem
 

@@ -17,9 +17,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.db import utcnow
 from app.security import rate_limit as rate_limit_module
 from app.services.context import AppContext
+from app.trends.days import utcnow
 from tests.helpers import PASSWORD, Api, assert_problem
 
 TOKEN_URL = "/api/v1/auth/token"

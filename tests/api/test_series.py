@@ -13,10 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.db import utcnow
 from app.services.context import AppContext
 from app.services.sync.purge import purge
 from app.services.treatments.shared import sessions_table
+from app.trends.days import utcnow
 from tests.diary import (
     assessment,
     assessment_url,

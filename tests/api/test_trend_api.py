@@ -300,7 +300,7 @@ def test_no_completed_session_is_409(api: Api, client: TestClient, ctx: AppConte
     patient = api.register()
     assert patient.patient_id is not None
     sid = add_series(ctx, patient.patient_id)
-    url = series_url("me", sid)
+    url = series_url("me", sid, "trend")
     assert_problem(client.get(url, headers=patient.headers), 409)
     add_session(ctx, patient.patient_id, sid, "2026-04-01T10:00:00+02:00", completed=False)
     add_session(ctx, patient.patient_id, sid, "2026-05-01T10:00:00+02:00")
@@ -327,20 +327,20 @@ def test_series_that_is_not_the_patients_is_404(
     for sid in (bobs, deleted, uuid.uuid4()):
         for what in ("trend", "chart.svg", "report"):
             assert_problem(client.get(series_url("me", sid, what), headers=alice.headers), 404)
-    assert client.get(series_url("me", bobs), headers=bob.headers).is_success
-    assert_problem(client.get(series_url("me", "not-a-uuid"), headers=alice.headers), 422)
+    assert client.get(series_url("me", bobs, "trend"), headers=bob.headers).is_success
+    assert_problem(client.get(series_url("me", "not-a-uuid", "trend"), headers=alice.headers), 422)
 
 
 def test_as_of_default_and_limits(api: Api, client: TestClient, ctx: AppContext) -> None:
     scenario = berlin_scenario(api, client, ctx)
-    from app.services.clock import local_today
+    from app.trends.days import local_today
 
     today = local_today("Europe/Berlin")
     assert get_trend(client, scenario, None)["as_of"] == today.isoformat()
     tomorrow = (today + timedelta(days=1)).isoformat()
     assert get_trend(client, scenario, tomorrow)["as_of"] == tomorrow
     later = (today + timedelta(days=2)).isoformat()
-    url = series_url("me", scenario.series_id)
+    url = series_url("me", scenario.series_id, "trend")
     headers = scenario.patient.headers
     body = assert_problem(client.get(url, params={"as_of": later}, headers=headers), 422)
     assert body["errors"][0]["loc"] == ["query", "as_of"]
@@ -363,7 +363,7 @@ def test_partner_without_reports_scope_is_403(
     timeseries = f"{API}/patients/{pid}/timeseries?from=2026-03-25&to=2026-03-31"
     assert_problem(client.get(timeseries, headers=narrow), 403)
     allowed = api.partner_token(partner, "reports:read")
-    url = series_url(pid, scenario.series_id)
+    url = series_url(pid, scenario.series_id, "trend")
     r = client.get(url, headers=allowed, params={"as_of": "2026-05-10"})
     assert r.status_code == 200, r.text
     assert client.get(timeseries, headers=allowed).status_code == 200
@@ -375,7 +375,7 @@ def test_a_granted_clinician_reads_and_it_is_logged(
     scenario = berlin_scenario(api, client, ctx)
     doctor = api.staff_named("clinician", "Dr. Trend")
     pid = scenario.patient.patient_id
-    url = series_url(pid, scenario.series_id)
+    url = series_url(pid, scenario.series_id, "trend")
     assert_problem(client.get(url, headers=doctor.headers), 404)  # no grant yet
     api.grant(scenario.patient, to=doctor)
     r = client.get(url, params={"as_of": "2026-05-10"}, headers=doctor.headers)

@@ -13,9 +13,9 @@ from sqlalchemy import event, func, select
 
 from app.models import MedicationDose
 from app.schemas.trends import TrendOut
-from app.services.clock import local_today
 from app.services.context import AppContext
 from app.trends import TrendResult
+from app.trends.days import local_today
 from tests.helpers import Api
 from tests.trend_data import API, add_series, add_session, episode, series_url, upload
 from tests.trend_scenarios import Scenario, berlin_scenario, get_trend

@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.db import utcnow
 from app.errors import TooManyRequests
 from app.models import RateLimit
 from app.security.rate_limit import (
@@ -25,6 +24,7 @@ from app.security.rate_limit import (
     throttle,
 )
 from app.services.context import AppContext
+from app.trends.days import utcnow
 
 
 def _hit(ctx: AppContext, key: str, *, limit: int = 3, window: int = 60, at: float = 0) -> Hit:
@@ -37,7 +37,7 @@ def _hit(ctx: AppContext, key: str, *, limit: int = 3, window: int = 60, at: flo
 
 
 def test_sliding_window_counts_exactly_the_last_window(client: TestClient, ctx: AppContext) -> None:
-    key = export_key(uuid.uuid4())
+    key = export_key(uuid.uuid4(), uuid.uuid4())
     for at in (0, 10, 20):
         _hit(ctx, key, at=at)
     with pytest.raises(TooManyRequests) as refused:
@@ -52,7 +52,7 @@ def test_sliding_window_counts_exactly_the_last_window(client: TestClient, ctx: 
         _hit(ctx, key, at=62)
     assert refused.value.headers["Retry-After"] == "8"
     # Another key is independent.
-    _hit(ctx, export_key(uuid.uuid4()), at=62)
+    _hit(ctx, export_key(uuid.uuid4(), uuid.uuid4()), at=62)
 
 
 def test_refused_hits_are_not_counted(client: TestClient, ctx: AppContext) -> None:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.trends import local_day, utc_range
-from app.trends.days import day_range, inclusive_days
+from app.trends.days import (
+    CLOCK_SKEW,
+    at_local,
+    day_range,
+    inclusive_days,
+    local_today,
+    to_utc,
+    utc_text,
+    utc_today,
+    utcnow,
+    wall_clock,
+)
 
 
 def utc(text: str) -> datetime:
@@ -118,3 +130,41 @@ def test_day_helpers() -> None:
     ]
     assert list(day_range(date(2026, 3, 1), date(2026, 2, 28))) == []
     assert inclusive_days(date(2026, 1, 1), date(2026, 12, 31)) == 365
+
+
+def test_instants_are_written_in_utc_with_a_z() -> None:
+    kolkata = timezone(timedelta(hours=5, minutes=30))
+    assert utc_text(datetime(2026, 3, 1, 23, 30, tzinfo=kolkata)) == "2026-03-01T18:00:00Z"
+    assert utc_text(utc("2026-03-01T07:15:00.250000")) == "2026-03-01T07:15:00.250000Z"
+    assert to_utc(datetime(2026, 3, 1, 1, 0, tzinfo=kolkata)) == utc("2026-02-28T19:30:00")
+    assert to_utc(datetime(2026, 3, 1, 1, 0, tzinfo=kolkata)).tzinfo is UTC
+
+
+@pytest.mark.parametrize("convert", [utc_text, to_utc, lambda ts: local_day(ts, "UTC")])
+def test_a_naive_datetime_is_refused(convert: Callable[[datetime], object]) -> None:
+    with pytest.raises(ValueError, match="aware"):
+        convert(datetime(2026, 3, 1, 12, 0))
+
+
+def test_wall_clock_and_at_local_go_both_ways_across_dst() -> None:
+    # Berlin: 09:30 is CET (UTC+1) before 2026-03-29, CEST (UTC+2) after.
+    assert at_local(date(2026, 3, 28), time(9, 30), "Europe/Berlin") == utc("2026-03-28T08:30:00")
+    assert at_local(date(2026, 3, 30), time(9, 30), "Europe/Berlin") == utc("2026-03-30T07:30:00")
+    shown = wall_clock(utc("2026-03-30T07:30:00"), "Europe/Berlin")
+    assert (shown.date(), shown.time(), shown.utcoffset()) == (
+        date(2026, 3, 30),
+        time(9, 30),
+        timedelta(hours=2),
+    )
+    # In the gap (02:30 does not exist on 2026-03-29) the earlier reading is taken.
+    assert at_local(date(2026, 3, 29), time(2, 30), "Europe/Berlin") == utc("2026-03-29T01:30:00")
+
+
+def test_local_today_allows_the_clock_skew() -> None:
+    # 23:55 in Berlin: within the skew of midnight, a client may already call it the next day.
+    now = utc("2026-03-01T22:55:00")
+    assert local_day(now, "Europe/Berlin") == date(2026, 3, 1)
+    assert local_today("Europe/Berlin", now) == date(2026, 3, 2)
+    assert local_today("Europe/Berlin", now - CLOCK_SKEW) == date(2026, 3, 1)
+    before = utcnow().date()
+    assert before <= utc_today() <= utcnow().date()

@@ -17,11 +17,13 @@ from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.db import Database, UTCDateTime, utcnow
+from app.db import Database, UTCDateTime
 from app.errors import AppError, Forbidden, InsufficientScope, NotFound
 from app.models import Grant, Patient
 from app.services.care import audit
 from app.services.identity.actors import Actor
+from app.services.sync import listing
+from app.trends.days import utcnow
 
 AccessMode = Literal["read", "write"]
 Scope = Literal["diary:read", "diary:write", "reports:read"]
@@ -55,6 +57,12 @@ def parse_patient_ref(actor: Actor, pid: str) -> uuid.UUID:
         return uuid.UUID(pid)
     except ValueError as exc:
         raise NotFound(PATIENT_NOT_FOUND) from exc
+
+
+def require_scope(actor: Actor, scope: Scope) -> None:
+    """A partner token must carry ``scope`` (403 insufficient_scope); people need no scopes."""
+    if actor.is_client and scope not in actor.scopes:
+        raise InsufficientScope(scope)
 
 
 def grantee_is(actor: Actor) -> ColumnElement[bool]:
@@ -194,26 +202,15 @@ def authorise_write(
     return writer.merge(patient, load=False)
 
 
-def resolve_patient(session: Session, actor: Actor, pid: str, mode: AccessMode) -> Patient:
-    """The patient the caller may access in ``mode``, or the refusal (not audited: for services
-    that check a second patient reference; requests go through ``authorise_*``)."""
-    patient, error = decide(session, actor, pid, AccessPolicy.of(mode))
-    if error is not None:
-        raise error
-    assert patient is not None
-    return patient
+# The patients a caller may see, in id order: the listing is a set, not a history.
+PATIENTS = listing.Keyset("patients", (Patient.id,), newest_first=False)
 
 
-def visible_patients(
-    session: Session, actor: Actor, *, limit: int, after: uuid.UUID | None = None
-) -> list[Patient]:
-    """The patients the caller may see, in id order (keyset pagination), ``limit`` + 1 at most."""
-    query = select(Patient)
+def visible_patients(actor: Actor) -> Select[Patient, uuid.UUID]:
+    """The patients the caller may see: their own record, or those with an active grant to
+    them. Rows carry the ``Patient`` and its ``id`` (the key of ``PATIENTS``)."""
+    query = select(Patient, Patient.id)
     if actor.patient_id is not None:
-        query = query.where(Patient.id == actor.patient_id)
-    else:
-        granted = select(Grant.patient_id).where(grantee_is(actor), active_grant())
-        query = query.where(Patient.id.in_(granted))
-    if after is not None:
-        query = query.where(Patient.id > after)
-    return list(session.scalars(query.order_by(Patient.id).limit(limit + 1)))
+        return query.where(Patient.id == actor.patient_id)
+    granted = select(Grant.patient_id).where(grantee_is(actor), active_grant())
+    return query.where(Patient.id.in_(granted))

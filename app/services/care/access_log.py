@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 from app.models import AuditEntry, Patient
 from app.schemas.audit import AccessLogEntryOut
 from app.schemas.common import Page
-from app.services.sync import cursors
+from app.services.sync import listing
 
 ANOTHER_PATIENT = "Another patient"
+LIST = listing.Keyset("access-log", (AuditEntry.seq,))
 
 
 ENTRY_COLUMNS = (
@@ -48,12 +49,6 @@ def access_log(
     session: Session, patient: Patient, *, limit: int, cursor: str | None
 ) -> Page[AccessLogEntryOut]:
     query = select(*ENTRY_COLUMNS).where(AuditEntry.patient_id == patient.id)
-    if cursor is not None:
-        (before,) = cursors.decode(cursor, "access-log", 1)
-        query = query.where(AuditEntry.seq < cursors.as_int(before))
-    rows = session.execute(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)).mappings().all()
-    items = [entry_out(row, patient) for row in rows[:limit]]
-    next_cursor = (
-        cursors.encode("access-log", rows[limit - 1]["seq"]) if len(rows) > limit else None
+    return listing.page(
+        session, query, LIST, limit=limit, cursor=cursor, out=lambda row: entry_out(row, patient)
     )
-    return Page[AccessLogEntryOut](items=items, next_cursor=next_cursor)

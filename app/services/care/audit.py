@@ -20,10 +20,11 @@ from typing import Any, Literal
 from sqlalchemy import RowMapping, bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.db import Database, utcnow
+from app.db import Database
 from app.models import AuditEntry, Patient
 from app.services.identity.actors import Actor
 from app.services.sync.sql import table_of
+from app.trends.days import utcnow
 
 log = logging.getLogger("paindiary.audit")
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import RowMapping, select, update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import NotFound, OAuthError, Unauthorized
 from app.models import PartnerClient, RevokedToken
 from app.schemas.auth import TokenOut
@@ -16,7 +15,8 @@ from app.schemas.common import Page
 from app.security.tokens import constant_time_equal, hash_opaque_token, new_opaque_token
 from app.services.context import AppContext
 from app.services.identity.actors import Actor
-from app.services.sync import cursors
+from app.services.sync import listing
+from app.trends.days import utcnow
 
 INVALID_CLIENT = "Unknown client, wrong secret, or the client is disabled."
 
@@ -33,24 +33,23 @@ def register_client(session: Session, data: ClientIn) -> ClientCreatedOut:
     )
 
 
-def _client_out(client: PartnerClient) -> ClientOut:
+LIST = listing.Keyset("clients", (PartnerClient.id,), newest_first=False)
+
+
+def _client_out(row: RowMapping) -> ClientOut:
     return ClientOut(
-        client_id=client.id,
-        name=client.name,
-        scopes=sorted(client.scopes),  # type: ignore[arg-type]
-        created_at=client.created_at,
-        disabled_at=client.disabled_at,
+        client_id=row["id"],
+        name=row["name"],
+        scopes=sorted(row["scopes"]),
+        created_at=row["created_at"],
+        disabled_at=row["disabled_at"],
     )
 
 
 def list_clients(session: Session, *, limit: int, cursor: str | None) -> Page[ClientOut]:
-    query = select(PartnerClient).order_by(PartnerClient.id)
-    if cursor is not None:
-        (after,) = cursors.decode(cursor, "clients", 1)
-        query = query.where(PartnerClient.id > cursors.as_uuid(after))
-    rows = list(session.scalars(query.limit(limit + 1)))
-    next_cursor = cursors.encode("clients", str(rows[limit - 1].id)) if len(rows) > limit else None
-    return Page[ClientOut](items=[_client_out(c) for c in rows[:limit]], next_cursor=next_cursor)
+    c = PartnerClient
+    query = select(c.id, c.name, c.scopes, c.created_at, c.disabled_at)
+    return listing.page(session, query, LIST, limit=limit, cursor=cursor, out=_client_out)
 
 
 def disable_client(session: Session, client_id: uuid.UUID) -> None:

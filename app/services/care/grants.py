@@ -6,15 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import RowMapping, func, select, update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.models import Grant, PartnerClient, Patient, User
 from app.schemas.common import Page
 from app.schemas.grants import GrantIn, GrantOut
-from app.services.sync import cursors
+from app.services.sync import listing
+from app.trends.days import utcnow
 
 # The same answer for an unknown e-mail and for a patient's or an admin's: a patient learns
 # only whether the address belongs to a clinician, which a clinician's address is meant to say.
@@ -41,17 +41,21 @@ def _select() -> Any:
     )
 
 
-def _out(row: Row[Any], now: datetime) -> GrantOut:
-    active = row.revoked_at is None and (row.expires_at is None or row.expires_at > now)
+# The patient's history of sharing, newest first.
+LIST = listing.Keyset("grants", (Grant.created_at, Grant.id))
+
+
+def _out(row: RowMapping, now: datetime) -> GrantOut:
+    active = row["revoked_at"] is None and (row["expires_at"] is None or row["expires_at"] > now)
     return GrantOut(
-        id=row.id,
-        grantee_email=row.email,
-        client_id=row.client_id,
-        grantee_name=row.grantee_name,
-        access=row.access,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        revoked_at=row.revoked_at,
+        id=row["id"],
+        grantee_email=row["email"],
+        client_id=row["client_id"],
+        grantee_name=row["grantee_name"],
+        access=row["access"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
         active=active,
     )
 
@@ -92,7 +96,7 @@ def create_grant(session: Session, patient: Patient, data: GrantIn) -> GrantOut:
     )
     session.add(grant)
     session.flush()
-    row = session.execute(_select().where(Grant.id == grant.id)).one()
+    row = session.execute(_select().where(Grant.id == grant.id)).mappings().one()
     session.commit()
     return _out(row, now)
 
@@ -102,33 +106,16 @@ def list_grants(
 ) -> Page[GrantOut]:
     """Newest first, revoked and expired ones included: the patient's history of sharing."""
     query = _select().where(Grant.patient_id == patient.id)
-    if cursor is not None:
-        created, last_id = cursors.decode(cursor, "grants", 2)
-        try:
-            created_at = datetime.fromisoformat(cursors.as_str(created))
-        except ValueError:
-            created_at = None
-        if created_at is None or created_at.tzinfo is None:
-            raise ValidationFailed(("query", "cursor"), cursors.BAD_CURSOR)
-        last = cursors.as_uuid(last_id)
-        query = query.where(
-            or_(Grant.created_at < created_at, (Grant.created_at == created_at) & (Grant.id < last))
-        )
-    rows = session.execute(
-        query.order_by(Grant.created_at.desc(), Grant.id.desc()).limit(limit + 1)
-    ).all()
-    next_cursor = None
-    if len(rows) > limit:
-        last_row = rows[limit - 1]
-        next_cursor = cursors.encode("grants", last_row.created_at.isoformat(), str(last_row.id))
     now = utcnow()
-    return Page[GrantOut](items=[_out(r, now) for r in rows[:limit]], next_cursor=next_cursor)
+    return listing.page(
+        session, query, LIST, limit=limit, cursor=cursor, out=lambda row: _out(row, now)
+    )
 
 
 def grant_history(session: Session, patient_id: uuid.UUID) -> list[GrantOut]:
     """Every grant the patient gave, oldest first (for the patient's data export)."""
     query = _select().where(Grant.patient_id == patient_id)
-    rows = session.execute(query.order_by(Grant.created_at, Grant.id)).all()
+    rows = session.execute(query.order_by(Grant.created_at, Grant.id)).mappings().all()
     now = utcnow()
     return [_out(row, now) for row in rows]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.errors import PreconditionFailed
 from app.models import Patient
 from app.schemas.common import Page
 from app.schemas.patients import Diagnosis, PatientOut, PatientPatch
 from app.services.care import audit
-from app.services.care.access import visible_patients
+from app.services.care.access import DEFAULT_SCOPE, PATIENTS, require_scope, visible_patients
 from app.services.identity.actors import Actor
-from app.services.sync import cursors
+from app.services.sync import listing
+from app.services.sync.preconditions import check_if_match
 
 
 def patient_out(patient: Patient) -> PatientOut:
@@ -42,28 +42,21 @@ def list_patients(
     limit: int,
     cursor: str | None,
 ) -> Page[PatientOut]:
-    after = (
-        cursors.as_uuid(cursors.decode(cursor, "patients", 1)[0]) if cursor is not None else None
+    # The listing shows profiles, as GET /patients/{pid} does: a partner needs the same scope.
+    require_scope(actor, DEFAULT_SCOPE["read"])
+    page = listing.page(
+        session,
+        visible_patients(actor),
+        PATIENTS,
+        limit=limit,
+        cursor=cursor,
+        out=lambda row: patient_out(row["Patient"]),
     )
-    rows = visible_patients(session, actor, limit=limit, after=after)
-    items = [patient_out(p) for p in rows[:limit]]
-    next_cursor = cursors.encode("patients", str(rows[limit - 1].id)) if len(rows) > limit else None
     # End the read before the audit's write transaction: one pooled connection at a time.
     session.commit()
     # Names and diagnoses were shown: each listed patient sees this on their access log.
-    audit.record(db, [audit.event_for(actor, p.id, info, "success") for p in items])
-    return Page[PatientOut](items=items, next_cursor=next_cursor)
-
-
-def check_if_match(if_match: str | None, version: int) -> None:
-    """A stale ``If-Match`` is a lost update waiting to happen: refuse it with 412."""
-    if if_match is None:
-        return
-    tags = {t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")}
-    if "*" not in tags and str(version) not in tags:
-        raise PreconditionFailed(
-            f"The record is at version {version}; reload it and apply the change again."
-        )
+    audit.record(db, [audit.event_for(actor, p.id, info, "success") for p in page.items])
+    return page
 
 
 def update_patient(

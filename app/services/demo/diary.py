@@ -13,10 +13,10 @@ import math
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from app.trends.days import at_local, local_day
 from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS
 
 TIMEZONE = "Europe/Berlin"
@@ -85,13 +85,12 @@ def rate_factor(day: date, first: date, last: date) -> float:
     return 0.9
 
 
-def _local(day: date, hour: int, rng: random.Random, zone: ZoneInfo) -> datetime:
-    moment = datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)), zone)
-    return moment.astimezone(UTC)
+def _local(day: date, hour: int, rng: random.Random) -> datetime:
+    return at_local(day, time(hour, rng.randrange(60), rng.randrange(60)), TIMEZONE)
 
 
 def _day_episodes(
-    day: date, attacks: int, factor: float, rng: random.Random, zone: ZoneInfo
+    day: date, attacks: int, factor: float, rng: random.Random
 ) -> list[dict[str, Any]]:
     kinds = [kind for kind, _, _ in VOLLEY_KINDS]
     weights = [weight for _, weight, _ in VOLLEY_KINDS]
@@ -109,7 +108,7 @@ def _day_episodes(
         rows.append(
             {
                 "id": uuid.uuid4(),
-                "started_at": _local(day, rng.choice(hours[triggers]), rng, zone),
+                "started_at": _local(day, rng.choice(hours[triggers]), rng),
                 "duration_seconds": duration,
                 "attack_count": size,
                 "intensity": max(1, min(10, intensity)),
@@ -139,13 +138,11 @@ def _checkin(day: date, attacks: int, factor: float, rng: random.Random) -> dict
     }
 
 
-def _session(
-    number: int, day: date, rng: random.Random, zone: ZoneInfo, recorded_by: uuid.UUID
-) -> dict[str, Any]:
+def _session(number: int, day: date, rng: random.Random, recorded_by: uuid.UUID) -> dict[str, Any]:
     before = max(3, 8 - number // 2 + rng.choice((-1, 0, 0, 1)))
     return {
         "id": uuid.uuid4(),
-        "started_at": datetime.combine(day, time(9, 30), zone).astimezone(UTC),
+        "started_at": at_local(day, time(9, 30), TIMEZONE),
         "duration_minutes": 40,
         "route": "iv",
         "dose_mg": 0.5 * WEIGHT_KG,
@@ -168,12 +165,12 @@ def _session(
 
 
 def _assessment(
-    instrument: str, day: date, items: list[int], zone: ZoneInfo, series_id: uuid.UUID | None
+    instrument: str, day: date, items: list[int], series_id: uuid.UUID | None
 ) -> dict[str, Any]:
     return {
         "id": uuid.uuid4(),
         "instrument": instrument,
-        "taken_at": datetime.combine(day, time(20, 0), zone).astimezone(UTC),
+        "taken_at": at_local(day, time(20, 0), TIMEZONE),
         "items": items,
         "total": sum(items),
         "series_id": series_id,
@@ -185,8 +182,7 @@ def generate(
 ) -> DemoDiary:
     """The demo diary up to ``now`` (ids are random; the numbers depend on ``seed`` only)."""
     rng = random.Random(seed)
-    zone = ZoneInfo(TIMEZONE)
-    today = now.astimezone(zone).date()
+    today = local_day(now, TIMEZONE)
     first = today - timedelta(days=FIRST_SESSION_DAYS_AGO)
     first -= timedelta(days=first.weekday())  # the series starts on a Monday
     session_days = [first + timedelta(days=offset) for offset in SESSION_OFFSETS]
@@ -199,28 +195,26 @@ def generate(
         if rng.random() < MISSING_DAY_CHANCE:
             continue  # the phone stayed in the drawer: a missing day, not a day without attacks
         attacks = max(0, round(rng.gauss(BASELINE_ATTACKS_PER_DAY * factor, 3 * factor + 0.8)))
-        episodes = _day_episodes(day, attacks, factor, rng, zone)
+        episodes = _day_episodes(day, attacks, factor, rng)
         diary.episodes.extend(row for row in episodes if row["started_at"] <= now)
         if attacks == 0 or rng.random() < 0.9:
             diary.checkins.append(_checkin(day, attacks, factor, rng))
     diary.sessions = [
-        _session(number, day, rng, zone, recorded_by) for number, day in enumerate(session_days)
+        _session(number, day, rng, recorded_by) for number, day in enumerate(session_days)
     ]
     before = first - timedelta(days=3)
     after, later = last + timedelta(days=28), last + timedelta(days=84)
     diary.assessments = [
-        _assessment("phq9", before, [2, 2, 1, 2, 1, 2, 2, 1, 1], zone, None),
-        _assessment("gad7", before, [2, 2, 1, 2, 1, 2, 1], zone, None),
-        _assessment("penn_fps_r", before, [8, 7, 6, 9, 9, 7, 6, 8, 5, 7, 6, 4], zone, None),
-        _assessment("cadss6", session_days[0], [2, 1, 1, 0, 1, 0], zone, series_id),
-        _assessment("cadss6", session_days[3], [1, 0, 1, 0, 0, 0], zone, series_id),
-        _assessment("phq9", after, [1, 1, 0, 1, 0, 1, 1, 0, 0], zone, series_id),
-        _assessment("gad7", after, [1, 1, 0, 1, 0, 1, 0], zone, series_id),
-        _assessment("penn_fps_r", after, [3, 2, 2, 4, 3, 3, 2, 3, 1, 3, 2, 1], zone, series_id),
-        _assessment("pgic", after, [2], zone, series_id),
+        _assessment("phq9", before, [2, 2, 1, 2, 1, 2, 2, 1, 1], None),
+        _assessment("gad7", before, [2, 2, 1, 2, 1, 2, 1], None),
+        _assessment("penn_fps_r", before, [8, 7, 6, 9, 9, 7, 6, 8, 5, 7, 6, 4], None),
+        _assessment("cadss6", session_days[0], [2, 1, 1, 0, 1, 0], series_id),
+        _assessment("cadss6", session_days[3], [1, 0, 1, 0, 0, 0], series_id),
+        _assessment("phq9", after, [1, 1, 0, 1, 0, 1, 1, 0, 0], series_id),
+        _assessment("gad7", after, [1, 1, 0, 1, 0, 1, 0], series_id),
+        _assessment("penn_fps_r", after, [3, 2, 2, 4, 3, 3, 2, 3, 1, 3, 2, 1], series_id),
+        _assessment("pgic", after, [2], series_id),
     ]
     if later <= today:
-        diary.assessments.append(
-            _assessment("phq9", later, [2, 1, 1, 2, 1, 1, 2, 1, 0], zone, series_id)
-        )
+        diary.assessments.append(_assessment("phq9", later, [2, 1, 1, 2, 1, 1, 2, 1, 0], series_id))
     return diary

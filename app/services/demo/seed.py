@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.models import (
     Assessment,
     AuthSession,
@@ -39,6 +38,7 @@ from app.services.context import AppContext
 from app.services.demo import diary as demo_diary
 from app.services.identity import accounts
 from app.services.sync.records import ChangeSeq
+from app.trends.days import utcnow
 
 PATIENT_EMAIL = "demo@paindiary.example"
 CLINICIAN_EMAIL = "dr.demo@paindiary.example"

@@ -11,16 +11,17 @@ from sqlalchemy.orm import Session
 
 from app.errors import ValidationFailed
 from app.models import Assessment, Patient
-from app.models.diary import INSTRUMENTS
-from app.schemas.assessments import AssessmentIn, AssessmentOut, Instrument
+from app.schemas.assessments import AssessmentIn, AssessmentOut
 from app.schemas.common import Page
 from app.services.sync import listing, records
 from app.services.sync.records import RecordKind, Written
 from app.services.sync.sql import table_of
 from app.services.treatments.shared import series_is_live
+from app.trends.days import to_utc
+from app.vocabulary import INSTRUMENTS, Instrument
 
 _table = table_of(Assessment)
-LIST_CURSOR = "assessments"
+LIST = listing.Keyset("assessments", (_table.c.taken_at, _table.c.id))
 
 
 def assessment_out(row: RowMapping) -> AssessmentOut:
@@ -71,7 +72,7 @@ def put_assessment(
         raise ValidationFailed(["body", "id"], "must equal the id in the path")
     values = {
         "instrument": data.instrument,
-        "taken_at": data.taken_at.astimezone(dt.UTC),
+        "taken_at": to_utc(data.taken_at),
         "items": list(data.items),
         "total": total_score(data.instrument, data.items),
         "series_id": data.series_id,
@@ -124,12 +125,4 @@ def list_assessments(
         query = query.where(t.c.taken_at >= start)
     if end is not None:
         query = query.where(t.c.taken_at < end)
-    return listing.newest_first(
-        session,
-        query,
-        (t.c.taken_at, t.c.id),
-        limit=limit,
-        cursor=cursor,
-        tag=LIST_CURSOR,
-        out=assessment_out,
-    )
+    return listing.page(session, query, LIST, limit=limit, cursor=cursor, out=assessment_out)

@@ -21,7 +21,7 @@ from app.services.sync.records import RecordKind, Written
 from app.services.sync.sql import table_of
 
 _table = table_of(Checkin)
-LIST_CURSOR = "checkins"
+LIST = listing.Keyset("checkins", (_table.c.local_date,))
 
 
 def checkin_out(row: RowMapping) -> CheckinOut:
@@ -94,12 +94,4 @@ def list_checkins(
         query = query.where(t.c.local_date >= start)
     if end is not None:
         query = query.where(t.c.local_date <= end)
-    return listing.newest_first(
-        session,
-        query,
-        (t.c.local_date,),
-        limit=limit,
-        cursor=cursor,
-        tag=LIST_CURSOR,
-        out=checkin_out,
-    )
+    return listing.page(session, query, LIST, limit=limit, cursor=cursor, out=checkin_out)

@@ -17,10 +17,11 @@ from app.schemas.diary import EpisodeBody, EpisodeIn, EpisodeOut, EpisodePatch
 from app.services.sync import idempotency, listing, records
 from app.services.sync.records import RecordKind, Written
 from app.services.sync.sql import table_of
+from app.trends.days import to_utc
 from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS, Trigger
 
 _table = table_of(Episode)
-LIST_CURSOR = "episodes"
+LIST = listing.Keyset("episodes", (_table.c.started_at, _table.c.id))
 
 
 def to_mask(values: Sequence[str], members: tuple[str, ...]) -> int:
@@ -70,7 +71,7 @@ def columns(fields: dict[str, Any]) -> dict[str, Any]:
             column, members = _MASKED[name]
             values[column] = to_mask(value, members)
         elif name == "started_at":
-            values[name] = value.astimezone(dt.UTC)
+            values[name] = to_utc(value)
         else:
             values[name] = value
     return values
@@ -162,12 +163,4 @@ def list_episodes(
         query = query.where(t.c.trigger_mask.bitwise_and(to_mask([trigger], TRIGGERS)) != 0)
     if min_intensity is not None:
         query = query.where(t.c.intensity >= min_intensity)
-    return listing.newest_first(
-        session,
-        query,
-        (t.c.started_at, t.c.id),
-        limit=limit,
-        cursor=cursor,
-        tag=LIST_CURSOR,
-        out=episode_out,
-    )
+    return listing.page(session, query, LIST, limit=limit, cursor=cursor, out=episode_out)

@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import RowMapping, insert, select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.models import MedicationDose, Patient
-from app.services import clock
 from app.services.sync.records import Written
+from app.trends import days
+from app.trends.days import utcnow
 
 
 def record_dose_change(
@@ -55,7 +55,7 @@ def record_dose_change(
         )
     entries.append(
         {
-            "effective_on": clock.local_today(patient.timezone),
+            "effective_on": days.local_today(patient.timezone),
             "dose_mg_per_day": after["dose_mg_per_day"],
             "recorded_at": utcnow(),
         }

@@ -24,7 +24,7 @@ from app.services.sync.records import RecordKind, Written
 from app.services.sync.sql import table_of
 
 _table = table_of(Medication)
-LIST_CURSOR = "medications"
+LIST = listing.Keyset("medications", (_table.c.started_on, _table.c.id))
 
 
 def medication_out(row: RowMapping) -> MedicationOut:
@@ -148,12 +148,4 @@ def list_medications(
     """Most recently started first."""
     t = _table
     query = select(t).where(t.c.patient_id == patient.id, t.c.deleted_at.is_(None))
-    return listing.newest_first(
-        session,
-        query,
-        (t.c.started_on, t.c.id),
-        limit=limit,
-        cursor=cursor,
-        tag=LIST_CURSOR,
-        out=medication_out,
-    )
+    return listing.page(session, query, LIST, limit=limit, cursor=cursor, out=medication_out)

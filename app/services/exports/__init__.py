@@ -1,2 +1,3 @@
 """Data leaving or entering in bulk: the patient's CSV and FHIR exports, the ``/me`` export
-document and its import, and the streaming helpers they share."""
+document and its import, the export quota per record and caller, and the streaming helpers they
+share."""

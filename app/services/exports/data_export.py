@@ -21,8 +21,8 @@ from pydantic import BaseModel
 from sqlalchemy import RowMapping, Select, select
 from sqlalchemy.orm import Session
 
-from app.db import Database, utcnow
-from app.errors import Forbidden, Unauthorized
+from app.db import Database
+from app.errors import Unauthorized
 from app.models import (
     Assessment,
     AuditEntry,
@@ -49,17 +49,20 @@ from app.schemas.exports import (
     SessionRecord,
 )
 from app.schemas.treatments import Vitals
+from app.services.care import audit
 from app.services.care.access_log import ENTRY_COLUMNS, entry_out
 from app.services.care.grants import grant_history
 from app.services.care.patients import patient_out
+from app.services.context import AppContext
 from app.services.diary.assessments import assessment_out
 from app.services.diary.checkins import checkin_out
 from app.services.diary.episodes import episode_out
 from app.services.diary.medications import medication_out
-from app.services.exports.fhir import instant
+from app.services.exports.quota import take_export
 from app.services.exports.streaming import chunked, json_array, rows, snapshot
-from app.services.identity.actors import Actor
+from app.services.identity.actors import Actor, require_person
 from app.services.sync.sql import table_of
+from app.trends.days import utc_text, utcnow
 
 VITALS = ("systolic_max", "diastolic_max", "heart_rate_max", "spo2_min")
 SERIES_FIELDS = tuple(name for name in SeriesRecord.model_fields)
@@ -116,10 +119,13 @@ def _json(model: BaseModel) -> bytes:
     return model.model_dump_json().encode()
 
 
-def export_me(db: Database, session: Session, actor: Actor) -> Iterator[bytes]:
-    """Checks the caller now (so refusals are problem+json), then streams the document."""
-    if actor.is_client:
-        raise Forbidden("Partner clients have no personal data to export.")
+def export_me(
+    ctx: AppContext, session: Session, actor: Actor, info: audit.RequestInfo
+) -> Iterator[bytes]:
+    """GET /me/export. Checks the caller and counts the export against their quota now (so
+    refusals are problem+json), audits it on the patient's record, then streams the document."""
+    require_person(actor, "personal data to export")
+    take_export(ctx, actor.patient_id or actor.id, actor)
     user = session.get(User, actor.id)
     if user is None:  # pragma: no cover - the actor was resolved from this row a moment ago
         raise Unauthorized()
@@ -130,13 +136,16 @@ def export_me(db: Database, session: Session, actor: Actor) -> Iterator[bytes]:
         role=user.role,  # type: ignore[arg-type]
         created_at=user.created_at,
     )
-    return chunked(_document(db, account, actor.patient_id))
+    session.commit()  # end the read: the document is read from a snapshot of its own
+    if actor.patient_id is not None:
+        audit.record(ctx.db, [audit.event_for(actor, actor.patient_id, info, "success")])
+    return chunked(_document(ctx.db, account, actor.patient_id))
 
 
 def _document(
     db: Database, account: AccountRecord, patient_id: uuid.UUID | None
 ) -> Iterator[bytes]:
-    head = {"format": FORMAT, "version": FORMAT_VERSION, "exported_at": instant(utcnow())}
+    head = {"format": FORMAT, "version": FORMAT_VERSION, "exported_at": utc_text(utcnow())}
     yield orjson.dumps(head)[:-1]
     yield b',"account":' + _json(account)
     with snapshot(db) as session:

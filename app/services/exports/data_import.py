@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -25,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Assessment, Checkin, Episode, Medication, Patient, Series, TreatmentSession
-from app.models.diary import INSTRUMENTS
 from app.schemas.diary import EpisodeBody
 from app.schemas.exports import ImportDocument, ImportResult, PatientImport, Stored
 from app.services import clock
@@ -35,6 +33,8 @@ from app.services.diary import episodes
 from app.services.identity.actors import Actor
 from app.services.sync.records import ChangeSeq
 from app.services.sync.sql import table_of
+from app.trends.days import to_utc
+from app.vocabulary import INSTRUMENTS
 
 NOT_EMPTY = (
     "This account already has diary records; import into a new, empty account "
@@ -118,7 +118,7 @@ def import_document(
                     | set(Stored.model_fields)
                 ),
                 "series_id": series_ids[s.series_id],
-                "started_at": s.started_at.astimezone(dt.UTC),
+                "started_at": to_utc(s.started_at),
                 **{name: getattr(s.vitals, name) if s.vitals else None for name in VITALS},
                 "adverse_effects": [effect.model_dump() for effect in s.adverse_effects],
                 # The patient's own entries are now the new account's; a clinician's stay theirs.
@@ -171,7 +171,7 @@ def import_document(
                 **stored(a),
                 "id": uuid.uuid4(),
                 "instrument": a.instrument,
-                "taken_at": a.taken_at.astimezone(dt.UTC),
+                "taken_at": to_utc(a.taken_at),
                 "items": list(a.items),
                 "total": a.total,
                 "series_id": series_ids[a.series_id] if a.series_id is not None else None,

@@ -10,18 +10,20 @@ like ``=HYPERLINK(…)`` then shows as text instead of running when a clinician 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import uuid
 from collections.abc import Iterator
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import RowMapping, select
 
 from app.db import Database
-from app.models import Episode
+from app.models import Episode, Patient
+from app.services.context import AppContext
 from app.services.diary.episodes import from_mask
+from app.services.exports.quota import take_export
 from app.services.exports.streaming import chunked, rows, snapshot
+from app.services.identity.actors import Actor
 from app.services.sync.sql import table_of
+from app.trends.days import utc_text, wall_clock
 from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS
 
 COLUMNS = (
@@ -54,12 +56,8 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
 
 
-def utc_text(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def episode_cells(row: RowMapping, zone: ZoneInfo, timezone: str) -> list[str]:
-    local = row["started_at"].astimezone(zone)
+def episode_cells(row: RowMapping, timezone: str) -> list[str]:
+    local = wall_clock(row["started_at"], timezone)
     cells = [
         str(row["id"]),
         utc_text(row["started_at"]),
@@ -89,6 +87,12 @@ class _Line:
         return value
 
 
+def export_episodes(ctx: AppContext, patient: Patient, caller: Actor) -> Iterator[bytes]:
+    """GET …/export/episodes.csv: counts against the caller's export quota, then streams."""
+    take_export(ctx, patient.id, caller)
+    return episodes_csv(ctx.db, patient.id, patient.timezone)
+
+
 def episodes_csv(db: Database, patient_id: uuid.UUID, timezone: str) -> Iterator[bytes]:
     """The CSV body, UTF-8, CRLF line ends (RFC 4180), produced as the rows are read."""
     return chunked(_lines(db, patient_id, timezone))
@@ -97,7 +101,6 @@ def episodes_csv(db: Database, patient_id: uuid.UUID, timezone: str) -> Iterator
 def _lines(db: Database, patient_id: uuid.UUID, timezone: str) -> Iterator[bytes]:
     writer = csv.writer(_Line())
     yield str(writer.writerow(COLUMNS)).encode()
-    zone = ZoneInfo(timezone)
     t = _episodes
     query = (
         select(t)
@@ -106,4 +109,4 @@ def _lines(db: Database, patient_id: uuid.UUID, timezone: str) -> Iterator[bytes
     )
     with snapshot(db) as session:
         for row in rows(session, query):
-            yield str(writer.writerow(episode_cells(row, zone, timezone))).encode()
+            yield str(writer.writerow(episode_cells(row, timezone))).encode()

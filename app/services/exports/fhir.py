@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import RowMapping
 
 from app.services.diary.episodes import from_mask
+from app.trends.days import utc_text
 from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS
 
 Json = dict[str, Any]
@@ -101,10 +102,6 @@ SURVEY = [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "displa
 
 def urn(value: uuid.UUID) -> str:
     return f"urn:uuid:{value}"
-
-
-def instant(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def condition_id(patient_id: uuid.UUID) -> uuid.UUID:
@@ -209,8 +206,8 @@ def episode(row: RowMapping) -> Json:
         "code": {"coding": [PAIN_SEVERITY], "text": "Trigeminal neuralgia attack intensity"},
         "subject": _subject(row["patient_id"]),
         "effectivePeriod": {
-            "start": instant(start),
-            "end": instant(start + dt.timedelta(seconds=row["duration_seconds"])),
+            "start": utc_text(start),
+            "end": utc_text(start + dt.timedelta(seconds=row["duration_seconds"])),
         },
         "valueInteger": row["intensity"],
         "component": components,
@@ -284,7 +281,7 @@ def assessment(row: RowMapping) -> Json:
         "category": SURVEY,
         "code": INSTRUMENTS[instrument],
         "subject": _subject(row["patient_id"]),
-        "effectiveDateTime": instant(row["taken_at"]),
+        "effectiveDateTime": utc_text(row["taken_at"]),
         "valueInteger": row["total"],
         "component": [
             _text_component(f"{instrument} item {index}", valueInteger=value)
@@ -351,8 +348,8 @@ def medication_administration(row: RowMapping) -> Json:
         "medicationCodeableConcept": _medication(row["modality"], row["series_name"]),
         "subject": _subject(row["patient_id"]),
         "effectivePeriod": {
-            "start": instant(start),
-            "end": instant(start + dt.timedelta(minutes=row["duration_minutes"])),
+            "start": utc_text(start),
+            "end": utc_text(start + dt.timedelta(minutes=row["duration_minutes"])),
         },
         "dosage": dosage,
     }

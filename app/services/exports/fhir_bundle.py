@@ -15,13 +15,17 @@ from typing import Any
 import orjson
 from sqlalchemy import RowMapping, Select, select
 
-from app.db import Database, utcnow
+from app.db import Database
 from app.errors import NotFound
 from app.models import Assessment, Checkin, Episode, Patient, Series, TreatmentSession
 from app.services.care.access import PATIENT_NOT_FOUND
+from app.services.context import AppContext
 from app.services.exports import fhir
+from app.services.exports.quota import take_export
 from app.services.exports.streaming import chunked, json_array, rows, snapshot
+from app.services.identity.actors import Actor
 from app.services.sync.sql import table_of
+from app.trends.days import utc_text, utcnow
 
 FHIR_JSON = "application/fhir+json"
 
@@ -51,6 +55,12 @@ def _sessions_query(patient_id: uuid.UUID) -> Select[Any]:
     )
 
 
+def export_bundle(ctx: AppContext, patient: Patient, caller: Actor) -> Iterator[bytes]:
+    """GET …/export/fhir: counts against the caller's export quota, then streams."""
+    take_export(ctx, patient.id, caller)
+    return fhir_bundle(ctx.db, patient.id)
+
+
 def fhir_bundle(db: Database, patient_id: uuid.UUID) -> Iterator[bytes]:
     return chunked(_bundle(db, patient_id))
 
@@ -68,7 +78,7 @@ def _bundle(db: Database, patient_id: uuid.UUID) -> Iterator[bytes]:
             "resourceType": "Bundle",
             "id": str(uuid.uuid4()),
             "type": "collection",
-            "timestamp": fhir.instant(utcnow()),
+            "timestamp": utc_text(utcnow()),
         }
         # The header without its closing brace; the entries follow, then "}".
         yield orjson.dumps(head)[:-1] + b',"entry":'

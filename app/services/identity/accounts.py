@@ -7,14 +7,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
-from app.errors import Conflict, Forbidden, InvalidCredentials, Unauthorized
+from app.errors import Conflict, InvalidCredentials, Unauthorized
 from app.models import Patient, User
 from app.schemas.auth import AdminUserIn, PasswordChangeIn, RegisterIn, UserOut
 from app.services.context import AppContext
-from app.services.identity.actors import Actor
+from app.services.identity.actors import Actor, require_person
 from app.services.identity.sessions import end_all_sign_ins
 from app.services.identity.signin import check_password
+from app.trends.days import utcnow
 
 
 def _user_out(user: User, patient: Patient | None) -> UserOut:
@@ -102,13 +102,8 @@ def _commit_unique(session: Session) -> None:
         raise Conflict("An account with this e-mail already exists.") from exc
 
 
-def _person(actor: Actor) -> None:
-    if actor.is_client:
-        raise Forbidden("Partner clients have no user account.")
-
-
 def get_me(session: Session, actor: Actor) -> UserOut:
-    _person(actor)
+    require_person(actor, "user account")
     user = session.get(User, actor.id)
     if user is None:  # pragma: no cover - the actor was resolved from this row a moment ago
         raise Unauthorized()
@@ -120,7 +115,7 @@ def change_password(
     session: Session, ctx: AppContext, actor: Actor, data: PasswordChangeIn, client_ip: str
 ) -> None:
     """New password; every other sign-in of the account ends (this one stays)."""
-    _person(actor)
+    require_person(actor, "user account")
     email = session.scalar(select(User.email).where(User.id == actor.id))
     if email is None:  # pragma: no cover - the actor was resolved from this row a moment ago
         raise Unauthorized()

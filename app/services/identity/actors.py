@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
+from app.errors import Forbidden
+
 Role = Literal["patient", "clinician", "admin", "partner"]
 
 
@@ -21,3 +23,10 @@ class Actor:
     @property
     def is_client(self) -> bool:
         return self.role == "partner"
+
+
+def require_person(actor: Actor, lacking: str) -> None:
+    """People only: a partner client has no account, profile or data of its own (403 saying
+    what it lacks, e.g. ``"user account"``)."""
+    if actor.is_client:
+        raise Forbidden(f"Partner clients have no {lacking}.")

@@ -11,7 +11,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import InvalidCredentials, OAuthError, Unauthorized
 from app.models import AuthSession, Patient, RefreshToken, RevokedToken, User
 from app.schemas.auth import TokenOut
@@ -19,6 +18,7 @@ from app.security.tokens import InvalidToken, hash_opaque_token, new_opaque_toke
 from app.services.context import AppContext
 from app.services.identity.actors import Actor
 from app.services.identity.signin import check_password
+from app.trends.days import utcnow
 
 
 def password_grant(

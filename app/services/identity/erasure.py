@@ -25,7 +25,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.db import Base
-from app.errors import Forbidden, InvalidCredentials, Unauthorized
+from app.errors import InvalidCredentials, Unauthorized
 from app.models import (
     AccountCode,
     AuditEntry,
@@ -39,7 +39,7 @@ from app.models import (
 from app.security.rate_limit import login_account_key, mail_account_key, reset
 from app.services.care import audit
 from app.services.context import AppContext
-from app.services.identity.actors import Actor
+from app.services.identity.actors import Actor, require_person
 from app.services.identity.sessions import end_all_sign_ins
 from app.services.identity.signin import check_password
 
@@ -52,8 +52,7 @@ _PLAIN = {"synchronize_session": False}
 def erase_me(
     session: Session, ctx: AppContext, actor: Actor, password: str, client_ip: str
 ) -> None:
-    if actor.is_client:
-        raise Forbidden("Partner clients have no account to erase; ask an admin to disable it.")
+    require_person(actor, "account to erase; ask an admin to disable it")
     email = session.scalar(select(User.email).where(User.id == actor.id))
     if email is None:  # pragma: no cover - the actor was resolved from this row a moment ago
         raise Unauthorized(WRONG_PASSWORD)

@@ -14,13 +14,13 @@ from email.message import EmailMessage
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import TooManyRequests
 from app.models import User
 from app.security.rate_limit import mail_account_key, rate_limit
 from app.services.context import AppContext
 from app.services.identity import codes
 from app.services.mail import messages
+from app.trends.days import utcnow
 
 HOUR = 3600
 

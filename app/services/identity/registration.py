@@ -17,7 +17,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import InvalidCode
 from app.models import Patient, User
 from app.schemas.auth import (
@@ -41,6 +40,7 @@ from app.services.identity.mailing import code_message, mail_allowed, mail_code_
 from app.services.identity.sessions import end_all_sign_ins
 from app.services.identity.signin import normalise_email
 from app.services.mail import messages
+from app.trends.days import utcnow
 
 INVALID_CODE = "The code is wrong, used up or expired; ask for a new one."
 

@@ -7,8 +7,8 @@ import uuid
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.models import AuthSession
+from app.trends.days import utcnow
 
 
 def end_all_sign_ins(

@@ -19,21 +19,21 @@ from collections.abc import Iterator, Sequence
 
 from sqlalchemy.orm import Session
 
-from app.db import Database, utcnow
-from app.errors import Forbidden, InsufficientScope, ValidationFailed
+from app.db import Database
+from app.errors import Forbidden, ValidationFailed
 from app.models import Patient
 from app.schemas.trends import CohortOut, CohortRowOut, CohortSummaryOut
-from app.services import clock
 from app.services.care import audit
-from app.services.care.access import visible_patients
+from app.services.care.access import PATIENTS, Scope, require_scope, visible_patients
 from app.services.identity.actors import Actor
 from app.services.outcomes.trends import not_before_earliest
-from app.trends import NoCompletedSession
+from app.services.sync import listing
+from app.trends import NoCompletedSession, days
 from app.trends import load as loader
 from app.trends.outcome import series_outcome
 
 PAGE = 500
-REPORTS_SCOPE = "reports:read"
+REPORTS_SCOPE: Scope = "reports:read"
 # The latest local date anywhere is UTC's date + 1 (UTC+14); a caller may be a day ahead of that.
 AS_OF_MAX_AHEAD_OF_UTC = dt.timedelta(days=2)
 CSV_COLUMNS = tuple(CohortRowOut.model_fields)
@@ -55,22 +55,15 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def check_caller(actor: Actor) -> None:
     """Clinicians; partner clients with ``reports:read``. Patients and admins: 403."""
     if actor.is_client:
-        if REPORTS_SCOPE not in actor.scopes:
-            raise InsufficientScope(REPORTS_SCOPE)
-        return
-    if actor.role != "clinician":
+        require_scope(actor, REPORTS_SCOPE)
+    elif actor.role != "clinician":
         raise Forbidden("Cohort outcomes are for clinicians and partner clients.")
 
 
 def _visible(session: Session, actor: Actor) -> Iterator[list[Patient]]:
-    after: uuid.UUID | None = None
-    while True:
-        page = visible_patients(session, actor, limit=PAGE, after=after)
-        if page[:PAGE]:
-            yield page[:PAGE]
-        if len(page) <= PAGE:
-            return
-        after = page[PAGE - 1].id
+    return listing.every_page(
+        session, visible_patients(actor), PATIENTS, size=PAGE, out=lambda row: row["Patient"]
+    )
 
 
 def _row(
@@ -126,7 +119,7 @@ def series_outcomes(
     check_caller(actor)
     if as_of is not None:
         not_before_earliest(as_of, "as_of")
-        if as_of > utcnow().date() + AS_OF_MAX_AHEAD_OF_UTC:
+        if as_of > days.utc_today() + AS_OF_MAX_AHEAD_OF_UTC:
             raise ValidationFailed(["query", "as_of"], "must not be in the future")
     rows: list[CohortRowOut] = []
     read: list[uuid.UUID] = []
@@ -139,7 +132,7 @@ def series_outcomes(
             patient_series = by_patient.get(patient.id, [])
             if not patient_series:
                 continue
-            day = as_of or clock.local_today(patient.timezone)
+            day = as_of or days.local_today(patient.timezone)
             sessions = loader.load_sessions(
                 session, patient.id, [s.id for s in patient_series], patient.timezone
             )

@@ -12,7 +12,6 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Patient
 from app.reports.context import (
@@ -23,9 +22,9 @@ from app.reports.context import (
     ReportSession,
 )
 from app.schemas.trends import TimeseriesOut, TrendOut
-from app.services import clock
-from app.trends import NoCompletedSession, TrendResult, compute_trend, timeseries
+from app.trends import NoCompletedSession, TrendResult, compute_trend, days, timeseries
 from app.trends import load as loader
+from app.trends.days import utcnow
 
 # A client whose own calendar is a day ahead of the patient's may ask for "its" today.
 AS_OF_MAX_AHEAD = dt.timedelta(days=1)
@@ -39,7 +38,7 @@ NO_SERIES = "No such treatment series."
 
 def resolve_as_of(patient: Patient, as_of: dt.date | None) -> dt.date:
     """``as_of`` or the patient's local today; later than tomorrow (patient's zone) is a 422."""
-    today = clock.local_today(patient.timezone)
+    today = days.local_today(patient.timezone)
     if as_of is None:
         return today
     not_before_earliest(as_of, "as_of")
@@ -157,7 +156,7 @@ def patient_timeseries(
 ) -> TimeseriesOut:
     """Day or ISO-week buckets of ``[from_day, to_day]``; the span is capped (a bounded read)."""
     not_before_earliest(from_day, "from")
-    if to_day > clock.local_today(patient.timezone) + TIMESERIES_MAX_AHEAD:
+    if to_day > days.local_today(patient.timezone) + TIMESERIES_MAX_AHEAD:
         raise ValidationFailed(["query", "to"], "must not be more than a year ahead")
     if to_day < from_day:
         raise ValidationFailed(["query", "to"], "must not be before from")

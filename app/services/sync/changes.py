@@ -33,7 +33,7 @@ from app.services.diary.assessments import ASSESSMENTS
 from app.services.diary.checkins import CHECKINS
 from app.services.diary.episodes import EPISODES
 from app.services.diary.medications import MEDICATIONS
-from app.services.sync import cursors
+from app.services.sync import cursors, listing
 from app.services.sync.records import RecordKind
 from app.services.treatments.shared import SERIES, SESSIONS
 
@@ -48,7 +48,10 @@ FEED_KINDS: tuple[RecordKind[Any], ...] = (
     SERIES,
 )
 TOMBSTONE_RETENTION = dt.timedelta(days=180)
-FEED_CURSOR = "changes"
+# Oldest first by change position; every kind's ``change_seq`` stands in for the key's column.
+FEED = listing.Keyset(
+    "changes", (EPISODES.table.c.change_seq,), newest_first=False, loc=("query", "since")
+)
 TOO_OLD = (
     "This cursor is older than the deletions the server still keeps; "
     "sync again from the beginning (without since)."
@@ -56,14 +59,14 @@ TOO_OLD = (
 
 
 def encode_cursor(position: int) -> str:
-    return cursors.encode(FEED_CURSOR, position)
+    return FEED.encode((position,))
 
 
 def decode_cursor(cursor: str) -> int:
-    (position,) = cursors.decode(cursor, FEED_CURSOR, 1, loc=("query", "since"))
-    if not isinstance(position, int) or position < 0:
-        raise ValidationFailed(["query", "since"], cursors.BAD_CURSOR)
-    return position
+    (position,) = FEED.decode(cursor)
+    if position < 0:
+        raise ValidationFailed(FEED.loc, cursors.BAD_CURSOR)
+    return int(position)
 
 
 def read_changes(
@@ -98,17 +101,22 @@ def _positions(
     """(kind index, position) of the next ``count`` changes, in one statement."""
     arms = []
     for index, kind in enumerate(FEED_KINDS):
+        # The keyset's bound inside each arm, so each reads its (patient_id, change_seq) index.
         seq = kind.table.c.change_seq
         arm = (
             select(literal_column(str(index)).label("kind"), seq.label("position"))
-            .where(kind.table.c.patient_id == patient_id, seq > after)
-            .order_by(seq)
+            .where(kind.table.c.patient_id == patient_id, FEED.beyond((after,), (seq,)))
+            .order_by(*FEED.order((seq,)))
             .limit(count)
             .subquery()
         )
         arms.append(select(arm.c.kind, arm.c.position))
     merged = union_all(*arms).subquery()
-    query = select(merged.c.kind, merged.c.position).order_by(merged.c.position).limit(count)
+    query = (
+        select(merged.c.kind, merged.c.position)
+        .order_by(*FEED.order((merged.c.position,)))
+        .limit(count)
+    )
     return [(int(k), int(p)) for k, p in session.execute(query).all()]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import uuid
 
 from app.errors import ValidationFailed
 
@@ -40,23 +39,3 @@ def decode(
     ):
         raise ValidationFailed(loc, BAD_CURSOR)
     return data[1:]
-
-
-def as_uuid(value: Value, *, loc: tuple[str, str] = ("query", "cursor")) -> uuid.UUID:
-    """A UUID carried inside a cursor; anything else is a cursor we did not hand out (422)."""
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise ValidationFailed(loc, BAD_CURSOR) from exc
-
-
-def as_int(value: Value, *, loc: tuple[str, str] = ("query", "cursor")) -> int:
-    if not isinstance(value, int):
-        raise ValidationFailed(loc, BAD_CURSOR)
-    return value
-
-
-def as_str(value: Value, *, loc: tuple[str, str] = ("query", "cursor")) -> str:
-    if not isinstance(value, str):
-        raise ValidationFailed(loc, BAD_CURSOR)
-    return value

@@ -18,10 +18,10 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import ValidationFailed
 from app.models.idempotency import KEY_MAX, IdempotencyKey
 from app.services.sync.sql import insert_unless_taken, table_of
+from app.trends.days import utcnow
 
 KEY_TTL = timedelta(days=30)
 HEADER_LOC = ["header", "Idempotency-Key"]

@@ -1,20 +1,34 @@
-"""Newest-first keyset pagination, shared by the record lists.
+"""Keyset pagination, the one way every list pages: newest first or oldest first.
 
-The cursor holds the sort key of the last item sent; the next page continues strictly below it
-(``(a, b) < (last_a, last_b)``), which an index on ``(patient_id, a, b)`` serves directly and
-which stays correct while records are added or deleted between pages.
+A list's ``Keyset`` names its sort columns (unique together: the last one is usually the id), its
+direction and its cursor's tag. The cursor holds the sort key of the last item sent; the next
+page continues strictly beyond it (``(a, b) < (last_a, last_b)`` newest first, ``>`` oldest
+first), which an index on ``(patient_id, a, b)`` serves directly and which stays correct while
+items are added or deleted between pages. Cursor values are typed by their columns; the tag keeps
+one list's cursor from being replayed against another (``cursors``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Column, Date, RowMapping, Select, Uuid, literal, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    RowMapping,
+    Select,
+    UnaryExpression,
+    Uuid,
+    literal,
+    tuple_,
+)
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from app.db import UTCDateTime
 from app.errors import ValidationFailed
@@ -22,51 +36,118 @@ from app.schemas.common import Page
 from app.services.sync import cursors
 
 OutT = TypeVar("OutT", bound=BaseModel)
+ItemT = TypeVar("ItemT")
+Key = tuple[Any, ...]
+# A sort column: a table's column or a mapped attribute.
+Column = ColumnElement[Any] | QueryableAttribute[Any]
+# A SELECT of any columns.
+Query = Select[*tuple[Any, ...]]
 
 
-def _encode_value(value: object) -> str:
+def _encode(value: object) -> cursors.Value:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     return str(value)
 
 
-def _decode_value(column: Column[Any], text: str) -> object:
-    if isinstance(column.type, UTCDateTime):
-        moment = dt.datetime.fromisoformat(text)
+def _decode(column: Column, value: cursors.Value) -> object:
+    kind = column.type
+    if isinstance(kind, Integer):
+        if not isinstance(value, int):
+            raise ValueError("not a number")
+        return value
+    if not isinstance(value, str):
+        raise ValueError("not text")
+    if isinstance(kind, UTCDateTime):
+        moment = dt.datetime.fromisoformat(value)
         if moment.tzinfo is None:
             raise ValueError("naive timestamp in cursor")
         return moment
-    if isinstance(column.type, Date):
-        return dt.date.fromisoformat(text)
-    if isinstance(column.type, Uuid):
-        return uuid.UUID(text)
-    raise TypeError(f"no cursor encoding for {column.type!r}")  # pragma: no cover
+    if isinstance(kind, Date):
+        return dt.date.fromisoformat(value)
+    if isinstance(kind, Uuid):
+        return uuid.UUID(value)
+    raise TypeError(f"no cursor encoding for {kind!r}")  # pragma: no cover
 
 
-def newest_first(
+@dataclass(frozen=True)
+class Keyset:
+    """How one list is ordered and paged."""
+
+    tag: str
+    columns: tuple[Column, ...]
+    newest_first: bool = True
+    loc: tuple[str, str] = ("query", "cursor")
+
+    def decode(self, cursor: str) -> Key:
+        """The sort key a cursor of this list holds; anything else is a 422."""
+        raw = cursors.decode(cursor, self.tag, len(self.columns), loc=self.loc)
+        try:
+            return tuple(_decode(col, value) for col, value in zip(self.columns, raw, strict=True))
+        except ValueError as exc:
+            raise ValidationFailed(self.loc, cursors.BAD_CURSOR) from exc
+
+    def encode(self, key: Sequence[Any]) -> str:
+        return cursors.encode(self.tag, *(_encode(value) for value in key))
+
+    def key(self, row: RowMapping) -> Key:
+        return tuple(row[str(col.key)] for col in self.columns)
+
+    def beyond(
+        self, key: Sequence[Any], columns: Sequence[Column] | None = None
+    ) -> ColumnElement[bool]:
+        """Rows strictly after ``key`` in this list's order. ``columns`` stand in for the list's
+        own where a query reads the same key from other tables (the change feed's union)."""
+        on = tuple(columns or self.columns)
+        # Typed literals: bound values must be encoded like the columns on every engine.
+        bound = [literal(value, col.type) for col, value in zip(self.columns, key, strict=True)]
+        left, right = (on[0], bound[0]) if len(on) == 1 else (tuple_(*on), tuple_(*bound))
+        return left < right if self.newest_first else left > right
+
+    def order(self, columns: Sequence[Column] | None = None) -> list[UnaryExpression[Any]]:
+        return [col.desc() if self.newest_first else col.asc() for col in columns or self.columns]
+
+    def fetch(
+        self, session: Session, query: Query, count: int, after: Key | None = None
+    ) -> Sequence[RowMapping]:
+        """At most ``count`` rows of ``query`` in this order, after ``after`` when given."""
+        if after is not None:
+            query = query.where(self.beyond(after))
+        return session.execute(query.order_by(*self.order()).limit(count)).mappings().all()
+
+
+def page(
     session: Session,
-    query: Select[Any],
-    order: Sequence[Column[Any]],
+    query: Query,
+    keyset: Keyset,
     *,
     limit: int,
     cursor: str | None,
-    tag: str,
     out: Callable[[RowMapping], OutT],
 ) -> Page[OutT]:
-    """One page of ``query`` ordered by ``order`` descending; never more than ``limit`` items."""
-    if cursor is not None:
-        raw = cursors.decode(cursor, tag, len(order))
-        try:
-            after = [_decode_value(col, str(v)) for col, v in zip(order, raw, strict=True)]
-        except ValueError as exc:
-            raise ValidationFailed(["query", "cursor"], cursors.BAD_CURSOR) from exc
-        # Typed literals: bound values must be encoded like the columns on every engine.
-        bound = [literal(value, col.type) for col, value in zip(order, after, strict=True)]
-        query = query.where(tuple_(*order) < tuple_(*bound))
-    query = query.order_by(*(col.desc() for col in order)).limit(limit + 1)
-    rows = session.execute(query).mappings().all()
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = cursors.encode(tag, *(_encode_value(last[col.name]) for col in order))
+    """One page of ``query``; never more than ``limit`` items, and a cursor when more follow."""
+    after = keyset.decode(cursor) if cursor is not None else None
+    rows = keyset.fetch(session, query, limit + 1, after)
+    next_cursor = keyset.encode(keyset.key(rows[limit - 1])) if len(rows) > limit else None
     return Page[OutT](items=[out(row) for row in rows[:limit]], next_cursor=next_cursor)
+
+
+def every_page(
+    session: Session,
+    query: Query,
+    keyset: Keyset,
+    *,
+    size: int,
+    out: Callable[[RowMapping], ItemT],
+) -> Iterator[list[ItemT]]:
+    """All of ``query``, ``size`` items at a time (for work that must see the whole list)."""
+    after: Key | None = None
+    while True:
+        rows = keyset.fetch(session, query, size + 1, after)
+        if rows[:size]:
+            yield [out(row) for row in rows[:size]]
+        if len(rows) <= size:
+            return
+        after = keyset.key(rows[size - 1])

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from app.db import Database, utcnow
+from app.db import Database
 from app.models import IdempotencyKey, Patient
 from app.services.sync.changes import FEED_KINDS, TOMBSTONE_RETENTION
 from app.services.sync.idempotency import KEY_TTL
 from app.services.sync.sql import table_of
+from app.trends.days import utcnow
 
 
 @dataclass(frozen=True)

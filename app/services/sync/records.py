@@ -9,7 +9,8 @@ assessments; treatment series and sessions next).
   different patients never wait on each other. Reading the record only after taking the lock
   also makes If-Match checks race-free.
 - **Versions and ETags.** ``version`` starts at 1 and grows by one per real change; an identical
-  write changes nothing (and is rolled back, so it costs no disk write). ETag = ``"<version>"``.
+  write changes nothing (and is rolled back, so it costs no disk write). ETags and the
+  If-Match / If-None-Match checks: ``preconditions``.
 - **Tombstones.** DELETE keeps the row with ``deleted_at`` set and a new version and position,
   so the change feed reports it; GET then 404s. Re-using a deleted id is 409, except for kinds
   keyed by a natural key (a check-in's date), where PUT revives the row.
@@ -48,12 +49,12 @@ from sqlalchemy import text as sql_text
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import Conflict, NotFound, PreconditionFailed
 from app.services.care.access import PATIENT_NOT_FOUND
-from app.services.care.patients import check_if_match
 from app.services.sync import idempotency
+from app.services.sync.preconditions import check_if_match, check_if_none_match
 from app.services.sync.sql import insert_unless_taken
+from app.trends.days import utcnow
 
 OutT = TypeVar("OutT", bound=BaseModel)
 Key = uuid.UUID | dt.date
@@ -119,19 +120,6 @@ class ChangeSeq:
         position = self.peek()
         self._next += 1
         return position
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def check_if_none_match(header: str | None, version: int) -> None:
-    """``If-None-Match: *`` makes a PUT create-only; a listed current ETag refuses it too."""
-    if header is None:
-        return
-    tags = {t.strip().removeprefix("W/").strip('"') for t in header.split(",")}
-    if "*" in tags or str(version) in tags:
-        raise PreconditionFailed("The record already exists (If-None-Match).")
 
 
 @cache

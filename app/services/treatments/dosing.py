@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from app.errors import ValidationFailed
-from app.models.treatments import MAX_DOSE_MG, MAX_DOSE_MG_PER_KG
+from app.vocabulary import MAX_DOSE_MG, MAX_DOSE_MG_PER_KG
 
 MG_STEP = Decimal("0.1")
 MG_PER_KG_STEP = Decimal("0.001")

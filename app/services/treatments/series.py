@@ -15,14 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.errors import ValidationFailed
 from app.models import Patient
 from app.schemas.common import Page
 from app.schemas.treatments import SeriesIn, SeriesOut, SeriesPatch
-from app.services.care.patients import check_if_match
 from app.services.diary.assessments import ASSESSMENTS
 from app.services.sync import idempotency, listing, records
+from app.services.sync.preconditions import check_if_match
 from app.services.sync.records import ChangeSeq, Written
 from app.services.treatments.shared import (
     SERIES,
@@ -31,8 +30,9 @@ from app.services.treatments.shared import (
     series_table,
     sessions_table,
 )
+from app.trends.days import utcnow
 
-LIST_CURSOR = "series"
+LIST = listing.Keyset("series", (series_table.c.created_at, series_table.c.id))
 
 
 def _values(data: SeriesIn) -> dict[str, Any]:
@@ -97,15 +97,7 @@ def list_series(
     """Most recently created first."""
     t = series_table
     query = select(t).where(t.c.patient_id == patient.id, t.c.deleted_at.is_(None))
-    return listing.newest_first(
-        session,
-        query,
-        (t.c.created_at, t.c.id),
-        limit=limit,
-        cursor=cursor,
-        tag=LIST_CURSOR,
-        out=series_out,
-    )
+    return listing.page(session, query, LIST, limit=limit, cursor=cursor, out=series_out)
 
 
 def delete_series(

@@ -12,7 +12,6 @@ create-or-replace, list, get, patch and delete, with the diary's versioning and 
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -36,14 +35,16 @@ from app.services.treatments.shared import (
     session_out,
     sessions_table,
 )
+from app.trends.days import to_utc
 
-LIST_CURSOR = "sessions"
 NO_SUCH_SESSION = "No such treatment session in this series."
 MOVED = (
     "This session belongs to another treatment series; sessions cannot move between series "
     "(delete it there and create it here under a new id)."
 )
 _DOSES = ("dose_mg", "dose_mg_per_kg")
+
+LIST = listing.Keyset("sessions", (sessions_table.c.started_at, sessions_table.c.id))
 
 
 def recorder(actor: Actor) -> dict[str, Any]:
@@ -81,7 +82,7 @@ def columns(fields: Mapping[str, Any], weight_kg: float | None) -> dict[str, Any
         elif name == "adverse_effects":
             values[name] = _effects(value)
         elif name == "started_at":
-            values[name] = value.astimezone(dt.UTC)
+            values[name] = to_utc(value)
         elif name not in _DOSES:
             values[name] = value
     if any(name in fields for name in _DOSES):
@@ -230,12 +231,4 @@ def list_sessions(
     query = select(t).where(
         t.c.patient_id == patient.id, t.c.series_id == series_id, t.c.deleted_at.is_(None)
     )
-    return listing.newest_first(
-        session,
-        query,
-        (t.c.started_at, t.c.id),
-        limit=limit,
-        cursor=cursor,
-        tag=LIST_CURSOR,
-        out=session_out,
-    )
+    return listing.page(session, query, LIST, limit=limit, cursor=cursor, out=session_out)

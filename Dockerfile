@@ -21,8 +21,17 @@ COPY migrations ./migrations
 RUN mkdir -p var && chown paindiary:paindiary var
 USER paindiary
 EXPOSE 8000
-# PAINDIARY_SECRET_KEY and PAINDIARY_AUDIT_KEY (>= 32 bytes each, different) and
-# PAINDIARY_DATABASE_URL must be provided at run time.
+# Provide at run time:
+# - PAINDIARY_SECRET_KEY and PAINDIARY_AUDIT_KEY (>= 32 bytes each, different) and
+#   PAINDIARY_DATABASE_URL;
+# - mail for confirmation and password-reset codes: PAINDIARY_SMTP_HOST (required: the server
+#   refuses to start without it while PAINDIARY_EMAIL_VERIFICATION=required, the production
+#   default), and as needed PAINDIARY_SMTP_PORT, PAINDIARY_SMTP_TLS (none|starttls|tls, default
+#   starttls), PAINDIARY_SMTP_USERNAME, PAINDIARY_SMTP_PASSWORD, PAINDIARY_SMTP_CA_FILE,
+#   PAINDIARY_MAIL_FROM;
+# - behind a reverse proxy: PAINDIARY_TRUSTED_PROXIES, its address(es) or network(s), comma-
+#   separated (e.g. 10.0.0.5 or 172.16.0.0/12). Only connections from those may set the client
+#   address through X-Forwarded-For; unset (the default), the header is ignored.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"
 CMD ["sh", "-c", "paindiary migrate && exec paindiary serve --host 0.0.0.0 --port 8000 --workers ${PAINDIARY_WORKERS:-2}"]

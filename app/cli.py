@@ -31,13 +31,26 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
         atexit.register(shutil.rmtree, directory, True)
 
+    settings = get_settings()
+    problem = settings.mail_problem()
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    from app.services.mail.sender import Mailer
+
+    # Where codes and notices go, so a developer knows where to find them (make run).
+    print(f"paindiary: mail goes to {Mailer(settings).describe()}", file=sys.stderr, flush=True)
+    proxies = ", ".join(settings.trusted_proxies) or "none"
+    print(f"paindiary: X-Forwarded-For trusted from: {proxies}", file=sys.stderr, flush=True)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
+        # The app resolves X-Forwarded-For itself, from PAINDIARY_TRUSTED_PROXIES only
+        # (uvicorn's own default would trust 127.0.0.1, i.e. any local proxy passing it on).
+        proxy_headers=False,
         # Let in-flight requests finish on SIGTERM before the workers exit.
         timeout_graceful_shutdown=args.graceful_timeout,
         log_level=args.log_level,

@@ -104,7 +104,8 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def get_client_ip(request: Request) -> str:
-    # uvicorn resolves X-Forwarded-For only from trusted proxies (--forwarded-allow-ips).
+    # The peer's address; X-Forwarded-For counts only when the peer is one of the configured
+    # PAINDIARY_TRUSTED_PROXIES (app/main.py installs the middleware that resolves it).
     return request.client.host if request.client else "unknown"
 
 

@@ -54,6 +54,20 @@ class Unauthorized(AppError):
         self.headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
 
 
+class InvalidCredentials(AppError):
+    """A password check failed: unknown e-mail, wrong password or (signing in) an address not
+    yet confirmed - one error for all, so they cannot be told apart. Callers that speak OAuth
+    answer ``invalid_grant``; others say what fits their form."""
+
+    status, type, title = 400, "invalid-credentials", "Invalid credentials"
+
+
+class InvalidCode(AppError):
+    """A mailed code that is wrong, used, expired or out of tries, or an unknown address."""
+
+    status, type, title = 400, "invalid-code", "Invalid code"
+
+
 class Conflict(AppError):
     status, type, title = 409, "conflict", "Conflict"
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.api import (
@@ -53,6 +54,9 @@ All errors are RFC 9457 `application/problem+json`. Timestamps need an offset; r
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    problem = settings.mail_problem()
+    if problem is not None:
+        raise RuntimeError(problem)
     ctx = AppContext.build(settings)
 
     @asynccontextmanager
@@ -66,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         yield
+        ctx.mailer.close()  # mail queued by the last requests still goes out
         ctx.db.dispose()
         forget_process()
 
@@ -149,4 +154,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ResponseHeadersMiddleware)
     # Outermost, so the latency it records includes every other middleware.
     app.add_middleware(MetricsMiddleware)
+    if settings.trusted_proxies:
+        # The client address (rate limits, audit trail) and scheme (HSTS) from X-Forwarded-For
+        # and X-Forwarded-Proto, only when the connecting peer is a configured proxy; with none
+        # configured nobody can choose the address we see. Before everything else runs.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 VAR_DIR = Path("var")
+DEFAULT_MAIL_DIR = VAR_DIR / "mail"
 DEFAULT_DATABASE_URL = f"sqlite:///./{VAR_DIR}/paindiary.db"
 MIN_SECRET_BYTES = 32
 
@@ -43,11 +46,21 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: int = Field(default=5, ge=1)
     # SQLite: how long a writer waits for the write lock before the request becomes a 503.
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    # Client addresses come from X-Forwarded-For only when the connecting peer is one of these
+    # proxies (IP addresses or networks, comma-separated or a JSON list); empty: never.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Rate limits (counted in the database, so they hold across workers and hosts).
-    # Sign-in: failed attempts per account and per client IP within the window.
-    login_max_failures_per_account: int = Field(default=5, ge=1)
-    login_max_failures_per_ip: int = Field(default=5, ge=1)
-    login_failure_window_seconds: int = Field(default=15 * 60, ge=1, le=86_400)
+    # Password checks (app/services/identity/signin.py): failures are counted per (account,
+    # client address), per address and per account, each with this many free failures, then
+    # delays doubling from 1 s up to the cap. A pair's failures are one guesser's; the address
+    # and account counts are shared by strangers, so they start far later and only slow down.
+    login_free_failures_per_pair: int = Field(default=5, ge=1)
+    login_free_failures_per_ip: int = Field(default=20, ge=1)
+    login_free_failures_per_account: int = Field(default=100, ge=1)
+    login_max_delay_seconds: int = Field(default=900, ge=1, le=86_400)
+    login_max_shared_delay_seconds: int = Field(default=60, ge=1, le=86_400)
+    login_failure_memory_seconds: int = Field(default=86_400, ge=60, le=86_400)
+    # Registrations, and separately password-reset requests, per client IP within the window.
     register_max_per_ip: int = Field(default=10, ge=1)
     register_window_seconds: int = Field(default=3600, ge=1, le=86_400)
     export_max_per_patient: int = Field(default=10, ge=1)
@@ -55,6 +68,30 @@ class Settings(BaseSettings):
     # POST /me/import attempts per patient (each may carry up to max_import_body_bytes).
     import_max_per_patient: int = Field(default=5, ge=1)
     import_window_seconds: int = Field(default=3600, ge=1, le=86_400)
+    # Verification and reset codes entered per client IP within the window (each code also
+    # dies after its own 5 wrong tries).
+    code_attempts_per_ip: int = Field(default=30, ge=1)
+    code_attempts_window_seconds: int = Field(default=900, ge=1, le=86_400)
+    # E-mails (codes, notices) per address within an hour; beyond, requests are answered
+    # alike but send nothing, so nobody can flood a mailbox through us.
+    mails_per_address_per_hour: int = Field(default=5, ge=1)
+    # E-mail: "required" refuses password sign-in until the address is confirmed with the
+    # code we mailed; "off" lets new accounts sign in at once. Default: required in
+    # production, off in development and tests (so make run and make demo need no mail).
+    email_verification: Literal["required", "off"] | None = None
+    code_ttl_seconds: int = Field(default=15 * 60, ge=1, le=86_400)
+    # Outgoing mail: SMTP when a host is set, else .eml files in mail_dir (not in production).
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65_535)
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = Field(default=None, repr=False)
+    # A CA bundle for an SMTP server whose certificate a private CA signed (default: the
+    # system's trusted CAs).
+    smtp_ca_file: Path | None = None
+    smtp_timeout_seconds: int = Field(default=10, ge=1, le=300)
+    mail_from: str = "paindiary <no-reply@paindiary.example>"
+    mail_dir: Path = DEFAULT_MAIL_DIR
     # Threads that run the synchronous endpoints; a few beat many (less lock and GIL contention).
     worker_threads: int = Field(default=8, ge=1)
 
@@ -66,6 +103,47 @@ class Settings(BaseSettings):
             if origin == "*" or not origin.startswith(("https://", "http://")):
                 raise ValueError(f"CORS origin {origin!r} must be an explicit http(s) origin")
         return [origin.rstrip("/") for origin in origins]
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses_only(cls, proxies: list[str]) -> list[str]:
+        # Addresses or networks only: "*" (or a typo read as a host name) would let any client
+        # choose the address the rate limits and the audit trail see.
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted proxy {proxy!r} must be an IP address or network (CIDR)"
+                ) from None
+        return proxies
+
+    @property
+    def verification_required(self) -> bool:
+        chosen = self.email_verification or ("required" if self.env == "production" else "off")
+        return chosen == "required"
+
+    def mail_problem(self) -> str | None:
+        """Why the server must not start with this mail setup (None when it may): requiring
+        confirmed addresses in production while codes are only written to files would keep
+        every new account from ever signing in."""
+        if self.env == "production" and self.smtp_host is None and self.verification_required:
+            return (
+                "PAINDIARY_SMTP_HOST must be set in production: confirmation and password-reset "
+                "codes go out by e-mail (or set PAINDIARY_EMAIL_VERIFICATION=off, and mail is "
+                "written to PAINDIARY_MAIL_DIR)"
+            )
+        return None
 
     @model_validator(mode="after")
     def _secrets_required_in_production(self) -> Settings:

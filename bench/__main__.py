@@ -203,6 +203,7 @@ def main() -> int:
     commands = [
         "server: PAINDIARY_ENV=production PAINDIARY_ACCESS_TOKEN_MINUTES=60 "
         "PAINDIARY_REGISTER_MAX_PER_IP=100000 PAINDIARY_EXPORT_MAX_PER_PATIENT=100000 "
+        "PAINDIARY_EMAIL_VERIFICATION=off PAINDIARY_MAIL_DIR=bench/out/mail "
         "paindiary serve --host 127.0.0.1 --port <free port> --workers 2 --no-access-log "
         "--log-level warning "
         "(SQLite file bench/out/bench.db; PostgreSQL database paindiary_bench, recreated)",

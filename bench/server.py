@@ -100,6 +100,10 @@ class Server:
             # same patients repeatedly: per-IP and per-patient limits are not what is measured.
             "PAINDIARY_REGISTER_MAX_PER_IP": "100000",
             "PAINDIARY_EXPORT_MAX_PER_PATIENT": "100000",
+            # Simulated users sign in straight after registering; the welcome mails (a few
+            # dozen) are written to files instead of going to an SMTP server.
+            "PAINDIARY_EMAIL_VERIFICATION": "off",
+            "PAINDIARY_MAIL_DIR": str(OUT_DIR / "mail"),
         }
         self.command = [
             str(PAINDIARY),

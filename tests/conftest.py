@@ -6,7 +6,10 @@ every test that touches the database is parametrised by engine ([sqlite] / [post
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +35,9 @@ hypothesis_settings.load_profile("ci")
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
 TEST_AUDIT_KEY = "test-audit-key-held-outside-the-database-0123456789"
 ENGINES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+# Mail the app sends during tests is written here (never into the checkout's var/mail).
+MAIL_DIR = Path(tempfile.mkdtemp(prefix="paindiary-test-mail-"))
+atexit.register(shutil.rmtree, MAIL_DIR, True)
 
 
 def reset_postgres(url: str) -> None:
@@ -54,6 +60,7 @@ def make_settings(url: str, **overrides: object) -> Settings:
         # Every test client shares one address ("testclient") and tests register freely; the
         # registration limit has its own tests, which lower it again.
         "register_max_per_ip": 10_000,
+        "mail_dir": MAIL_DIR,
     }
     values.update(overrides)
     return Settings.model_validate(values)

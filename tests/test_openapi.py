@@ -155,11 +155,15 @@ def test_every_error_response_is_problem_json(document: dict[str, Any]) -> None:
             assert list(response.get("content", {})) == [PROBLEM_JSON], where
             media = response["content"][PROBLEM_JSON]
             assert media["schema"] == {"$ref": "#/components/schemas/Problem"}, where
-            example = media["example"]
-            assert example["status"] == int(code), where
-            assert example["type"].startswith(PROBLEM_BASE), where
-            assert example["title"], where
-            assert example["detail"], where
+            # One example, or several named ones (e.g. each RFC 6749 error of the token endpoint).
+            examples = [media["example"]] if "example" in media else []
+            examples += [named["value"] for named in media.get("examples", {}).values()]
+            assert examples, where
+            for example in examples:
+                assert example["status"] == int(code), where
+                assert example["type"].startswith(PROBLEM_BASE), where
+                assert example["title"], where
+                assert example["detail"], where
             if code in ("429", "503"):
                 assert "Retry-After" in response["headers"], where
 

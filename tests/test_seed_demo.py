@@ -102,7 +102,7 @@ def test_seed_demo_gives_a_real_report(
                 "password": first["clinician_password"],
             },
         )
-        assert r.status_code == 401
+        assert (r.status_code, r.json()["error"]) == (400, "invalid_grant")
         doctor = token(client, "dr.demo@paindiary.example", again["clinician_password"])
         cohort = client.get("/api/v1/cohort/series-outcomes", headers=doctor).json()
         assert cohort["summary"]["first_series"]["n"] == 1  # one demo series, one grant

@@ -11,7 +11,7 @@ from app import memory
 from app.api.exports import attachment, utc_today
 from app.api.openapi import json_request_body
 from app.api.responses import problems
-from app.deps import ContextDep, CurrentActor, RequestInfoDep, SessionDep
+from app.deps import ClientIP, ContextDep, CurrentActor, RequestInfoDep, SessionDep
 from app.schemas.auth import PasswordChangeIn, UserOut
 from app.schemas.exports import EraseIn, ExportDocument, ImportDocument, ImportResult
 from app.services.exports import data_export, data_import
@@ -40,12 +40,16 @@ def me(actor: CurrentActor, session: SessionDep) -> UserOut:
     responses=problems(401, 403, 422, 429),
 )
 def change_password(
-    data: PasswordChangeIn, actor: CurrentActor, session: SessionDep, ctx: ContextDep
+    data: PasswordChangeIn,
+    actor: CurrentActor,
+    session: SessionDep,
+    ctx: ContextDep,
+    ip: ClientIP,
 ) -> Response:
-    """Needs the current password (wrong: 401; its check counts against the sign-in limit,
-    429 with Retry-After). Answers 204; every other sign-in session of the account ends, this
-    one stays. People only: partner tokens get 403."""
-    accounts.change_password(session, ctx, actor, data)
+    """Needs the current password (wrong: 401). Its check is throttled like a sign-in (see
+    `POST /auth/token`: 429 with Retry-After). Answers 204; every other sign-in of the account
+    ends, this one stays. People only: partner tokens get 403."""
+    accounts.change_password(session, ctx, actor, data, ip)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -110,15 +114,16 @@ async def import_my_data(
     status_code=204,
     operation_id="deleteMyAccount",
     summary="Erase your account and all your data for good",
-    responses=problems(401, 403, 422),
+    responses=problems(401, 403, 422, 429),
 )
 def delete_my_account(
-    data: EraseIn, actor: CurrentActor, session: SessionDep, ctx: ContextDep
+    data: EraseIn, actor: CurrentActor, session: SessionDep, ctx: ContextDep, ip: ClientIP
 ) -> Response:
-    """Needs your password: a wrong one is a 401 and deletes nothing. Patients: the account,
+    """Needs your password: a wrong one is a 401 and deletes nothing; the check is throttled
+    like a sign-in (429 with Retry-After). Patients: the account,
     profile, diary, treatments, grants and sign-ins are deleted in one go and cannot be
     restored; every token stops working. The access audit trail of your record stays (it holds
     who accessed it, no health data) and ends with a pseudonymous `erase` entry. Answers 204.
     People only (partner tokens: 403)."""
-    erasure.erase_me(session, ctx, actor, data.password)
+    erasure.erase_me(session, ctx, actor, data.password, ip)
     return Response(status_code=204)

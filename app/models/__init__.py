@@ -1,6 +1,6 @@
 """ORM models, one file per aggregate. Importing this package registers every table."""
 
-from app.models.accounts import AuthSession, RefreshToken, User
+from app.models.accounts import AccountCode, AuthSession, RefreshToken, RevokedToken, User
 from app.models.audit import AuditEntry, AuditSeal
 from app.models.clients import PartnerClient
 from app.models.diary import Assessment, Checkin, Episode, Medication, MedicationDose
@@ -11,6 +11,7 @@ from app.models.rate_limits import RateLimit
 from app.models.treatments import Series, TreatmentSession
 
 __all__ = [
+    "AccountCode",
     "Assessment",
     "AuditEntry",
     "AuditSeal",
@@ -25,6 +26,7 @@ __all__ = [
     "Patient",
     "RateLimit",
     "RefreshToken",
+    "RevokedToken",
     "Series",
     "TreatmentSession",
     "User",

@@ -40,6 +40,71 @@ class RegisterIn(Schema):
     }
 
 
+# Six digits, as mailed; the schema says so, so a form can check before sending.
+Code = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{6}$",
+        min_length=6,
+        max_length=6,
+        description="The 6-digit code from the e-mail",
+        examples=["042917"],
+    ),
+]
+
+
+class AcceptedOut(Schema):
+    """The answer to a request whose outcome goes to a mailbox: the same whatever the address."""
+
+    detail: str
+
+    model_config = Schema.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "detail": "If the address can receive mail, a message is on its way to it "
+                    "with what to do next."
+                }
+            ]
+        }
+    }
+
+
+class CodeConfirmIn(Schema):
+    email: Email
+    code: Code
+
+    model_config = Schema.model_config | {
+        "json_schema_extra": {"examples": [{"email": "alex@example.org", "code": "042917"}]}
+    }
+
+
+class PasswordResetIn(Schema):
+    email: Email
+
+    model_config = Schema.model_config | {
+        "json_schema_extra": {"examples": [{"email": "alex@example.org"}]}
+    }
+
+
+class PasswordResetConfirmIn(Schema):
+    email: Email
+    code: Code
+    new_password: Password
+
+    model_config = Schema.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "email": "alex@example.org",
+                    "code": "042917",
+                    "new_password": "a longer, fresher pass phrase",
+                }
+            ]
+        }
+    }
+
+
 class AdminUserIn(Schema):
     email: Email
     password: Password

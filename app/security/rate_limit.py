@@ -1,7 +1,10 @@
 """Rate limits counted in the database, so every worker and every host sees the same counts.
 
 Each key has one row holding the times of its recent hits (a sliding log of at most ``limit``
-entries), so "5 failures within 15 minutes" means exactly that, not "5 per clock quarter".
+entries), so "10 registrations within an hour" means exactly that, not "10 per clock hour".
+Two kinds of limit share that storage: ``rate_limit`` (at most ``limit`` hits per window:
+registrations, exports) and ``throttle`` (progressive back-off: some free failures, then
+delays that double: password checks, where a hard limit would let strangers lock people out).
 
 A hit is *taken before* the guarded work runs (the password check, the export), under a row
 lock: N concurrent requests cannot all slip through while the first ones are still hashing a
@@ -53,8 +56,27 @@ def login_ip_key(ip: str) -> str:
     return f"login:ip:{ip[:100]}"
 
 
+def login_pair_key(email: str, ip: str) -> str:
+    """One guesser's count against one account: (account, client address), hashed together."""
+    pair = f"{email.strip().lower()}\n{ip[:100]}"
+    return f"login:pair:{hashlib.sha256(pair.encode()).hexdigest()[:40]}"
+
+
 def register_ip_key(ip: str) -> str:
     return f"register:ip:{ip[:100]}"
+
+
+def reset_ip_key(ip: str) -> str:
+    return f"reset:ip:{ip[:100]}"
+
+
+def code_ip_key(ip: str) -> str:
+    return f"code:ip:{ip[:100]}"
+
+
+def mail_account_key(email: str) -> str:
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:40]
+    return f"mail:acct:{digest}"
 
 
 def export_key(subject: uuid.UUID, caller: uuid.UUID) -> str:
@@ -90,6 +112,72 @@ def rate_limit(
     recent.append(stamp)
     _store(session, key, recent[-limit:], now)
     return Hit(key=key, at=stamp)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Progressive back-off: ``free`` failures within ``memory`` seconds cost nothing; then
+    each further attempt waits 1, 2, 4 … seconds after the latest failure, at most
+    ``max_delay``. Failures older than ``memory`` are forgotten."""
+
+    free: int
+    max_delay: int
+    memory: int
+
+    def delay(self, failures: int) -> int:
+        if failures < self.free:
+            return 0
+        return int(min(self.max_delay, 2 ** min(failures - self.free, 62)))
+
+    @property
+    def kept(self) -> int:
+        """Failures worth remembering: past these the delay is at its cap anyway."""
+        return self.free + max(1, math.ceil(math.log2(self.max_delay))) + 1
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt counted on each of several keys (see ``throttle``)."""
+
+    hits: tuple[Hit, ...]
+
+
+def throttle(
+    session: Session,
+    limits: list[tuple[str, Backoff]],
+    *,
+    now: datetime | None = None,
+) -> Attempt:
+    """Count one attempt on every key, or raise ``TooManyRequests`` with the longest wait
+    when any key is still in its back-off. A refused attempt is not counted, on any key.
+
+    The attempt is counted as a failure *before* the guarded check runs (see the module
+    docstring); the caller takes it back with ``clear`` / ``release`` when the check passes.
+    Keys are locked in the order given: callers list their kinds of key in one fixed order,
+    so two attempts never wait for each other's locks in a cycle.
+    """
+    now = now or utcnow()
+    stamp = now.timestamp()
+    _prune(session, now)
+    wait = 0
+    counted: list[tuple[str, Backoff, list[float]]] = []
+    for key, policy in limits:
+        if not 0 < policy.memory <= MAX_WINDOW_SECONDS:
+            raise ValueError(f"memory must be 1..{MAX_WINDOW_SECONDS} seconds")
+        recent = [h for h in _locked_hits(session, key, now) if h > stamp - policy.memory]
+        delay = policy.delay(len(recent))
+        if delay and recent:
+            wait = max(wait, math.ceil(recent[-1] + delay - stamp))
+        counted.append((key, policy, recent))
+    if wait > 0:
+        raise TooManyRequests(
+            f"Too many attempts; try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+    for key, policy, recent in counted:
+        recent.append(stamp)
+        _store(session, key, recent[-policy.kept :], now)
+    return Attempt(hits=tuple(Hit(key=key, at=stamp) for key, _, _ in counted))
 
 
 def release(session: Session, hit: Hit) -> None:

@@ -7,13 +7,18 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jose import JWTError, jwt
 
 ACCESS = "access"
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "aud", "iss", "jti", "typ")
+# NumericDate claims must be whole seconds between the epoch and 9999-12-31T23:59:59Z, the
+# last instant a datetime can hold on every platform: anything else is a forged token.
+MAX_TIMESTAMP = 253_402_300_799
+# How far ahead of our clock a token's iat or nbf may be (clocks of several servers).
+CLOCK_LEEWAY_SECONDS = 60
 
 
 class InvalidToken(Exception):
@@ -67,7 +72,7 @@ class TokenService:
             claims["scope"] = " ".join(sorted(scopes))
         return str(jwt.encode(claims, self._key, algorithm=self._algorithm))
 
-    def decode_access(self, token: str) -> AccessClaims:
+    def decode_access(self, token: str, *, now: datetime | None = None) -> AccessClaims:
         try:
             header = jwt.get_unverified_header(token)
             # Only the configured algorithm, whatever the token claims (no "none", no RS/HS swap).
@@ -79,12 +84,27 @@ class TokenService:
                 algorithms=[self._algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
-                options={"require_" + c: True for c in ("exp", "iat", "sub", "aud", "iss", "jti")},
+                options={
+                    **{"require_" + c: True for c in ("exp", "iat", "sub", "aud", "iss", "jti")},
+                    # The time claims are checked below, strictly: the library converts them
+                    # unchecked (a huge exp overflowed into a 500).
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
             )
-        except JWTError as exc:
+        except (JWTError, ValueError, TypeError, OverflowError) as exc:
             raise InvalidToken(str(exc)) from exc
         if any(c not in claims for c in REQUIRED_CLAIMS) or claims.get("typ") != ACCESS:
             raise InvalidToken("not an access token")
+        current = int((now or datetime.now(UTC)).timestamp())
+        expires = _numeric_date(claims, "exp")
+        if expires <= current:
+            raise InvalidToken("expired")
+        if _numeric_date(claims, "iat") > current + CLOCK_LEEWAY_SECONDS:
+            raise InvalidToken("issued in the future")
+        if "nbf" in claims and _numeric_date(claims, "nbf") > current + CLOCK_LEEWAY_SECONDS:
+            raise InvalidToken("not yet valid")
         kind = claims.get("knd")
         if kind not in ("user", "client"):
             raise InvalidToken("unknown subject kind")
@@ -95,8 +115,17 @@ class TokenService:
             session_id=str(claims["sid"]) if "sid" in claims else None,
             scopes=frozenset(str(scope).split()) if scope else frozenset(),
             jti=str(claims["jti"]),
-            expires_at=datetime.fromtimestamp(int(claims["exp"])).astimezone(),
+            expires_at=datetime.fromtimestamp(expires, UTC),
         )
+
+
+def _numeric_date(claims: dict[str, Any], name: str) -> int:
+    """A NumericDate claim as whole seconds, or ``InvalidToken``: never a bool, a string, a
+    fraction, a negative number or one past what a datetime can hold."""
+    value = claims.get(name)
+    if type(value) is not int or not 0 <= value <= MAX_TIMESTAMP:
+        raise InvalidToken(f"claim {name} is not a valid time")
+    return value
 
 
 def new_opaque_token() -> str:

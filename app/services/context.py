@@ -8,6 +8,7 @@ from datetime import timedelta
 from app.db import Database
 from app.security.passwords import PasswordHasher
 from app.security.tokens import TokenService
+from app.services.mail.sender import Mailer
 from app.settings import Settings
 
 
@@ -17,6 +18,7 @@ class AppContext:
     db: Database
     passwords: PasswordHasher
     tokens: TokenService
+    mailer: Mailer
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
@@ -39,4 +41,5 @@ class AppContext:
                 audience=settings.jwt_audience,
                 access_ttl=timedelta(minutes=settings.access_token_minutes),
             ),
+            mailer=Mailer(settings),
         )

@@ -78,7 +78,7 @@ def test_erasure_leaves_no_row_of_the_patient_behind(
     assert {k: v for k, v in after.items() if k not in counters} == {
         k: v for k, v in before.items() if k not in counters
     }
-    assert after["rate_limits"] == before["rate_limits"] + 1
+    assert after["rate_limits"] > before["rate_limits"]
 
     r = erase(client, alice, alice.password)
     assert r.status_code == 204, r.text
@@ -114,7 +114,7 @@ def test_erasure_leaves_no_row_of_the_patient_behind(
         "/api/v1/auth/token",
         data={"grant_type": "password", "username": alice.email, "password": alice.password},
     )
-    assert r.status_code == 401
+    assert (r.status_code, r.json()["error"]) == (400, "invalid_grant")
     # Grantees lose the patient; others are untouched; the address can be used again.
     assert_problem(
         client.get(f"/api/v1/patients/{alice.patient_id}", headers=clinician.headers), 404
@@ -129,7 +129,8 @@ def test_erasure_leaves_no_row_of_the_patient_behind(
             "timezone": "UTC",
         },
     )
-    assert r.status_code == 201
+    assert r.status_code == 202
+    assert api.token(alice.email, alice.password)["access_token"]
 
 
 def test_a_clinician_can_erase_their_account(api: Api, client: TestClient, ctx: AppContext) -> None:

@@ -90,7 +90,7 @@ def _assert_unavailable(response: httpx.Response) -> None:
 def test_outage_gives_503_and_the_same_app_recovers(pg_url: str, proxy: TcpProxy) -> None:
     app = create_app(make_settings(_through(pg_url, proxy), db_connect_timeout_seconds=2))
     with TestClient(app, raise_server_exceptions=False) as client:
-        assert _register(client, "before@example.org").status_code == 201
+        assert _register(client, "before@example.org").status_code == 202
         auth = {"Authorization": f"Bearer {_login(client, 'before@example.org')}"}
         assert client.get("/api/v1/me", headers=auth).status_code == 200
 
@@ -113,7 +113,7 @@ def test_outage_gives_503_and_the_same_app_recovers(pg_url: str, proxy: TcpProxy
         proxy.restore()
         assert client.get("/readyz").status_code == 200
         assert client.get("/api/v1/me", headers=auth).status_code == 200
-        assert _register(client, "after@example.org").status_code == 201
+        assert _register(client, "after@example.org").status_code == 202
 
     engine = create_engine(pg_url)  # straight to the server, not through the proxy
     with engine.connect() as conn:
@@ -136,7 +136,7 @@ def test_every_acknowledged_write_survives_a_cut_mid_stream(pg_url: str, proxy: 
         response = _register(client, email)
         with lock:
             statuses.append(response.status_code)
-            if response.status_code == 201:
+            if response.status_code == 202:
                 acknowledged.append(email)
             if len(acknowledged) == 15 and not cut.is_set():
                 proxy.cut()  # while the other writers are mid-request
@@ -153,7 +153,7 @@ def test_every_acknowledged_write_survives_a_cut_mid_stream(pg_url: str, proxy: 
 
     assert cut.is_set()
     assert restored.is_set()
-    assert set(statuses) <= {201, 503}, statuses
+    assert set(statuses) <= {202, 503}, statuses
     # Writes went on after the database came back, with the same app and pool.
     assert len(acknowledged) > 30
     engine = create_engine(pg_url)  # straight to the server
@@ -170,7 +170,7 @@ def test_sqlite_locked_past_the_busy_timeout_is_503_not_500(tmp_path: Path) -> N
     upgrade(url)
     app = create_app(make_settings(url, sqlite_busy_timeout_ms=100))
     with TestClient(app, raise_server_exceptions=False) as client:
-        assert _register(client, "first@example.org").status_code == 201
+        assert _register(client, "first@example.org").status_code == 202
         auth = {"Authorization": f"Bearer {_login(client, 'first@example.org')}"}
 
         blocker = sqlite3.connect(path, isolation_level=None)
@@ -184,7 +184,7 @@ def test_sqlite_locked_past_the_busy_timeout_is_503_not_500(tmp_path: Path) -> N
             blocker.execute("ROLLBACK")
             blocker.close()
 
-        assert _register(client, "second@example.org").status_code == 201
+        assert _register(client, "second@example.org").status_code == 202
 
 
 @pytest.mark.parametrize(

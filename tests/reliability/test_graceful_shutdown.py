@@ -105,7 +105,7 @@ def _registrations_counted(base_url: str) -> float:
         for sample in family.samples
         if sample.name == "paindiary_http_requests_total"
         and sample.labels.get("route") == "/api/v1/auth/register"
-        and sample.labels.get("status") == "201"
+        and sample.labels.get("status") == "202"
     )
 
 
@@ -114,7 +114,7 @@ def test_sigterm_drains_in_flight_writes_and_loses_none(server: Server) -> None:
     # With two workers, /metrics sums both: any worker answering the scrape sees all six.
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         for i in range(6):
-            assert _register(client, f"warmup{i}@example.org") == 201
+            assert _register(client, f"warmup{i}@example.org") == 202
     assert _registrations_counted(server.base_url) == 6
     assert _registrations_counted(server.base_url) == 6
 
@@ -132,7 +132,7 @@ def test_sigterm_drains_in_flight_writes_and_loses_none(server: Server) -> None:
                     status = _register(client, email)
                 except httpx.TransportError:
                     return  # the server stopped taking requests: nothing was acknowledged
-                if status != 201:
+                if status != 202:
                     return
                 with lock:
                     acknowledged.append((email, time.monotonic()))

@@ -8,7 +8,7 @@ from sqlalchemy import RowMapping, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, OAuthError, Unauthorized
-from app.models import PartnerClient
+from app.models import PartnerClient, RevokedToken
 from app.schemas.auth import TokenOut
 from app.schemas.clients import ClientCreatedOut, ClientIn, ClientOut
 from app.schemas.common import Page
@@ -98,15 +98,24 @@ def _authenticate(session: Session, client_id: str, client_secret: str) -> Partn
     return client
 
 
-def resolve_client_actor(session: Session, client_id: uuid.UUID, scopes: frozenset[str]) -> Actor:
-    """Checked on every request: a disabled or deleted client's tokens stop working at once."""
+def resolve_client_actor(
+    session: Session, client_id: uuid.UUID, scopes: frozenset[str], jti: str
+) -> Actor:
+    """Checked on every request: a disabled or deleted client's tokens, and a revoked token
+    (``POST /auth/revoke``), stop working at once - on every worker, as the database says."""
+    revoked = select(RevokedToken.jti).where(RevokedToken.jti == jti).exists()
     found = session.execute(
-        select(PartnerClient.name, PartnerClient.scopes, PartnerClient.disabled_at).where(
-            PartnerClient.id == client_id
-        )
+        select(
+            PartnerClient.name,
+            PartnerClient.scopes,
+            PartnerClient.disabled_at,
+            revoked.label("revoked"),
+        ).where(PartnerClient.id == client_id)
     ).first()
     if found is None or found.disabled_at is not None:
         raise Unauthorized("The client is unknown or disabled.")
+    if found.revoked:
+        raise Unauthorized("The access token was revoked.")
     return Actor(
         id=client_id,
         role="partner",

@@ -1,17 +1,19 @@
-"""Creating accounts and changing passwords."""
+"""Accounts that someone vouches for (admins, the CLI, the demo), /me, and changing passwords.
+Self-registration, with its mailed confirmation, is in registration.py."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, Unauthorized
-from app.models import AuthSession, Patient, User
+from app.errors import Conflict, InvalidCredentials, Unauthorized
+from app.models import Patient, User
 from app.schemas.auth import AdminUserIn, PasswordChangeIn, RegisterIn, UserOut
-from app.security.rate_limit import login_account_key, rate_limit, register_ip_key, reset
 from app.services.context import AppContext
 from app.services.identity.actors import Actor, require_person
+from app.services.identity.sessions import end_all_sign_ins
+from app.services.identity.signin import check_password
 from app.trends.days import utcnow
 
 
@@ -28,30 +30,27 @@ def _user_out(user: User, patient: Patient | None) -> UserOut:
 def _add_user(
     session: Session, ctx: AppContext, *, email: str, password: str, name: str, role: str
 ) -> User:
+    """An account someone vouches for (an admin, the operator's CLI), so its address counts
+    as confirmed. A taken address is a 409 here: only admins and operators see it."""
     email = email.strip().lower()
     # Hashed before the first statement opens the transaction: on SQLite a writer's transaction
     # holds the write lock, which must not wait for the deliberately slow hash.
     password_hash = ctx.passwords.hash(password)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("An account with this e-mail already exists.")
-    user = User(email=email, display_name=name, role=role, password_hash=password_hash)
+    user = User(
+        email=email,
+        display_name=name,
+        role=role,
+        password_hash=password_hash,
+        email_verified_at=utcnow(),
+    )
     session.add(user)
     return user
 
 
-def register_patient(
-    session: Session, ctx: AppContext, data: RegisterIn, client_ip: str
-) -> UserOut:
-    # Counted per IP before the (deliberately slow) password hash, committed at once so that
-    # refused or failed registrations count too.
-    settings = ctx.settings
-    rate_limit(
-        session,
-        register_ip_key(client_ip),
-        limit=settings.register_max_per_ip,
-        window=settings.register_window_seconds,
-    )
-    session.commit()
+def create_patient(session: Session, ctx: AppContext, data: RegisterIn) -> UserOut:
+    """A patient account and record created by the operator (the demo seed): confirmed."""
     user = _add_user(
         session,
         ctx,
@@ -113,35 +112,26 @@ def get_me(session: Session, actor: Actor) -> UserOut:
 
 
 def change_password(
-    session: Session, ctx: AppContext, actor: Actor, data: PasswordChangeIn
+    session: Session, ctx: AppContext, actor: Actor, data: PasswordChangeIn, client_ip: str
 ) -> None:
-    """New password; every other sign-in session of the account ends (this one stays)."""
+    """New password; every other sign-in of the account ends (this one stays)."""
     require_person(actor, "user account")
-    user = session.get(User, actor.id)
-    if user is None:  # pragma: no cover - the actor was resolved from this row a moment ago
+    email = session.scalar(select(User.email).where(User.id == actor.id))
+    if email is None:  # pragma: no cover - the actor was resolved from this row a moment ago
         raise Unauthorized()
-    # The current-password check is a password oracle too: it shares the sign-in limit.
-    account_key = login_account_key(user.email)
-    settings = ctx.settings
-    rate_limit(
-        session,
-        account_key,
-        limit=settings.login_max_failures_per_account,
-        window=settings.login_failure_window_seconds,
-    )
-    session.commit()
-    if not ctx.passwords.verify(data.current_password, user.password_hash):
-        raise Unauthorized("The current password is wrong.")
-    new_hash = ctx.passwords.hash(data.new_password)  # before the next transaction opens
-    reset(session, account_key)
-    user.password_hash = new_hash
-    session.execute(
-        update(AuthSession)
-        .where(
-            AuthSession.user_id == user.id,
-            AuthSession.revoked_at.is_(None),
-            AuthSession.id != actor.session_id,
+    # The current-password check is a password oracle too: it is throttled like a sign-in.
+    try:
+        user = check_password(
+            session,
+            ctx,
+            email=email,
+            password=data.current_password,
+            client_ip=client_ip,
+            sign_in=False,
         )
-        .values(revoked_at=utcnow(), revoked_reason="password_changed")
-    )
+    except InvalidCredentials as exc:
+        raise Unauthorized("The current password is wrong.") from exc
+    new_hash = ctx.passwords.hash(data.new_password)  # before the next transaction opens
+    user.password_hash = new_hash
+    end_all_sign_ins(session, user.id, reason="password_changed", keep=actor.session_id)
     session.commit()

@@ -3,52 +3,33 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.errors import OAuthError, Unauthorized
-from app.models import AuthSession, Patient, RefreshToken, User
+from app.errors import InvalidCredentials, OAuthError, Unauthorized
+from app.models import AuthSession, Patient, RefreshToken, RevokedToken, User
 from app.schemas.auth import TokenOut
-from app.security.rate_limit import login_account_key, login_ip_key, rate_limit, release, reset
 from app.security.tokens import InvalidToken, hash_opaque_token, new_opaque_token
 from app.services.context import AppContext
 from app.services.identity.actors import Actor
+from app.services.identity.signin import check_password
 from app.trends.days import utcnow
-
-INVALID_LOGIN = "The e-mail address or password is wrong."
 
 
 def password_grant(
     session: Session, ctx: AppContext, username: str, password: str, client_ip: str
 ) -> TokenOut:
-    email = username.strip().lower()
-    settings = ctx.settings
-    window = settings.login_failure_window_seconds
-    # Counted before the password is checked and committed at once: a correct password cannot
-    # bypass the limit, and a failure stays counted although this request ends in an error.
-    # IP first, then account: if the account refuses, the IP is not charged for the attempt.
-    ip_hit = rate_limit(
-        session, login_ip_key(client_ip), limit=settings.login_max_failures_per_ip, window=window
-    )
-    rate_limit(
-        session,
-        login_account_key(email),
-        limit=settings.login_max_failures_per_account,
-        window=window,
-    )
-    user = session.scalar(select(User).where(User.email == email))
-    session.commit()  # and no transaction (on SQLite: no write lock) during the slow hash
-
-    # Same work and same answer for an unknown e-mail and a wrong password.
-    ok = ctx.passwords.verify(password, user.password_hash if user else None)
-    if user is None or not ok:
-        raise OAuthError("invalid_grant", INVALID_LOGIN, status=401)
-    # Success: the account starts afresh; the IP only gets this attempt back, since a sign-in
-    # that works must not wipe failures other accounts' guessers left from the same address.
-    reset(session, login_account_key(email))
-    release(session, ip_hit)
+    try:
+        user = check_password(session, ctx, email=username, password=password, client_ip=client_ip)
+    except InvalidCredentials as exc:
+        # RFC 6749 §5.2: wrong credentials are an invalid grant (400), identical for an
+        # unknown e-mail and a wrong password.
+        raise OAuthError("invalid_grant", exc.detail) from exc
     auth_session = AuthSession(user_id=user.id)
     session.add(auth_session)
     session.flush()
@@ -90,7 +71,9 @@ def refresh_grant(session: Session, ctx: AppContext, refresh_token: str) -> Toke
 
 
 def revoke(session: Session, ctx: AppContext, token: str) -> None:
-    """RFC 7009: end the session a refresh or access token belongs to; unknown tokens are fine."""
+    """RFC 7009: a refresh token or a person's access token ends the sign-in it belongs to; a
+    partner's access token (no sign-in behind it) is refused by its ``jti`` until it expires.
+    Unknown, expired and foreign tokens are fine: nothing happens."""
     session_id: uuid.UUID | None = None
     row = session.scalar(
         select(RefreshToken.session_id).where(RefreshToken.token_hash == hash_opaque_token(token))
@@ -100,17 +83,31 @@ def revoke(session: Session, ctx: AppContext, token: str) -> None:
     else:
         try:
             claims = ctx.tokens.decode_access(token)
-            if claims.session_id:
-                session_id = uuid.UUID(claims.session_id)
+            session_id = uuid.UUID(claims.session_id) if claims.session_id else None
         except (InvalidToken, ValueError):
             return
-    if session_id is not None:
-        session.execute(
-            update(AuthSession)
-            .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow(), revoked_reason="revoked")
-        )
-        session.commit()
+        if session_id is None:
+            _revoke_jti(session, claims.jti, claims.expires_at)
+            session.commit()
+            return
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason="revoked")
+    )
+    session.commit()
+
+
+def _revoke_jti(session: Session, jti: str, expires_at: datetime) -> None:
+    now = utcnow()
+    # Entries of tokens that have expired anyway are dead weight: purged on the way.
+    session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+    dialect = session.get_bind().dialect.name
+    insert_: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+    # Revoking twice (or twice at once) is fine: the first entry stands.
+    session.execute(
+        insert_(RevokedToken).values(jti=jti, expires_at=expires_at).on_conflict_do_nothing()
+    )
 
 
 # Prebuilt (its compiled form is cached): who the token's user is, whether the sign-in still
@@ -147,7 +144,7 @@ def resolve_actor(session: Session, ctx: AppContext, token: str) -> tuple[Actor,
         return actor, patient
     from app.services.care.clients import resolve_client_actor
 
-    return resolve_client_actor(session, subject, claims.scopes), None
+    return resolve_client_actor(session, subject, claims.scopes, claims.jti), None
 
 
 def _new_refresh_token(session: Session, ctx: AppContext, session_id: uuid.UUID) -> str:

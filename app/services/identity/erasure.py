@@ -1,9 +1,9 @@
 """DELETE /me: erase the caller's account for good.
 
 For a patient: the user, the patient record and every row that carries the patient's id (diary,
-treatments, grants given, idempotency keys), and the account's sign-in sessions and refresh
-tokens - in one transaction, so it happens completely or not at all. Old tokens stop working on
-the next request (they name a user and a session that no longer exist).
+treatments, grants given, idempotency keys), and the account's sign-in sessions, refresh
+tokens and mailed codes - in one transaction, so it happens completely or not at all. Old
+tokens stop working on the next request (they name a user and a session that no longer exist).
 
 What stays, by design: the patient's audit trail (``audit_log`` rows keyed by the now
 meaningless patient id). It records who accessed the record and when - a trail most
@@ -28,12 +28,23 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.db import Base
-from app.errors import Unauthorized
-from app.models import AuditEntry, AuthSession, Grant, IdempotencyKey, Patient, RefreshToken, User
-from app.security.rate_limit import login_account_key, rate_limit, reset
+from app.errors import InvalidCredentials, Unauthorized
+from app.models import (
+    AccountCode,
+    AuditEntry,
+    AuthSession,
+    Grant,
+    IdempotencyKey,
+    Patient,
+    RefreshToken,
+    User,
+)
+from app.security.rate_limit import login_account_key, mail_account_key, reset
 from app.services.care import audit
 from app.services.context import AppContext
 from app.services.identity.actors import Actor, require_person
+from app.services.identity.sessions import end_all_sign_ins
+from app.services.identity.signin import check_password
 
 WRONG_PASSWORD = "The password is wrong; nothing was deleted."
 ERASED_NAME = "Erased account"
@@ -41,28 +52,24 @@ ERASED_NAME = "Erased account"
 _PLAIN = {"synchronize_session": False}
 
 
-def erase_me(session: Session, ctx: AppContext, actor: Actor, password: str) -> None:
+def erase_me(
+    session: Session, ctx: AppContext, actor: Actor, password: str, client_ip: str
+) -> None:
     require_person(actor, "account to erase; ask an admin to disable it")
-    user = session.execute(
-        select(User.password_hash, User.email).where(User.id == actor.id)
-    ).first()
-    password_hash = user.password_hash if user is not None else None
-    if user is not None:
-        # The password check is a password oracle too: it shares the sign-in limit (counted
-        # and committed before the check, so a lock-out holds even for the right password).
-        rate_limit(
-            session,
-            login_account_key(user.email),
-            limit=ctx.settings.login_max_failures_per_account,
-            window=ctx.settings.login_failure_window_seconds,
-        )
-        session.commit()
-    # End the transaction before the deliberately slow hash: on SQLite it holds the write lock.
-    session.rollback()
-    if password_hash is None or not ctx.passwords.verify(password, password_hash):
+    email = session.scalar(select(User.email).where(User.id == actor.id))
+    if email is None:  # pragma: no cover - the actor was resolved from this row a moment ago
         raise Unauthorized(WRONG_PASSWORD)
-    assert user is not None
-    reset(session, login_account_key(user.email))  # not even a hashed trace of the e-mail stays
+    # The password check is a password oracle too: it is throttled like a sign-in.
+    try:
+        check_password(
+            session, ctx, email=email, password=password, client_ip=client_ip, sign_in=False
+        )
+    except InvalidCredentials as exc:
+        raise Unauthorized(WRONG_PASSWORD) from exc
+    # Not even a hashed trace of the e-mail stays in the counters.
+    reset(session, login_account_key(email))
+    reset(session, mail_account_key(email))
+    end_all_sign_ins(session, actor.id, reason="erased")
     if actor.patient_id is not None:
         _erase_patient(session, actor.patient_id)
     _erase_account(session, actor.id)
@@ -106,6 +113,7 @@ def _erase_account(session: Session, user_id: uuid.UUID) -> None:
     for statement in (
         delete(RefreshToken).where(RefreshToken.session_id.in_(sign_ins)),
         delete(AuthSession).where(AuthSession.user_id == user_id),
+        delete(AccountCode).where(AccountCode.user_id == user_id),
         delete(Grant).where(Grant.grantee_user_id == user_id),
         delete(IdempotencyKey).where(IdempotencyKey.actor_id == user_id),
         delete(User).where(User.id == user_id),

@@ -117,6 +117,9 @@ def run_engine(engine: Engine, wrk_binary: str | None, secret: str) -> list[Figu
             "trend", label, lambda: [figures_scale.trend(http, label, available, history)]
         )
         out += attempt(
+            "courses", label, lambda: [figures_scale.courses(http, label, available, history)]
+        )
+        out += attempt(
             "cohort",
             label,
             lambda: figures_scale.cohort(http, label, available, {50: c50, 500: c500}),
@@ -161,7 +164,7 @@ def run_soak(engine: Engine, secret: str) -> list[Figure]:
         clinician = client.create_clinician(http, admin, "soakclinician")
         for patient in patients:
             client.grant(http, patient, clinician)
-        seeded = [seed.history_patient(engine.url, _pid(p), 400) for p in patients]
+        seeded = [seed.history_patient(engine.url, _pid(p), 400, series_count=1) for p in patients]
         with_trend = figures_scale._shape(client.API + figures_scale.TREND) in available
         return soak.run(
             server.base_url,

@@ -22,6 +22,7 @@ from bench.server import Server
 from bench.stats import percentile
 
 TREND = "/patients/{pid}/series/{sid}/trend"
+COURSES = "/patients/{pid}/courses"
 CSV = "/patients/{pid}/export/episodes.csv"
 COHORT = "/cohort/series-outcomes"
 RSS_FLOOR_MIB = 1.0
@@ -88,7 +89,9 @@ def trend(
     available: set[str],
     patients: dict[str, tuple[Account, SeededSeries]],
 ) -> Figure:
-    name = "trend report p50, 100 000 episodes of history ÷ 1 000 (same windows)"
+    """The trend of the latest of the patient's 4 series (a booster: it reads its course's
+    reference baseline too)."""
+    name = "trend report p50, 100 000 episodes of history ÷ 1 000 (same windows, 4 series)"
     target = Target.at_most(1.5)
     if _shape(API + TREND) not in available:
         return _absent(name, engine, target, TREND)
@@ -100,6 +103,33 @@ def trend(
 
     calls = {
         label.replace("records", "episodes"): report(*pair) for label, pair in patients.items()
+    }
+    interleaved(calls, rounds=3, budget=30)
+    samples = interleaved(calls, rounds=60, budget=40)
+    ratio, shown = _p50_ratio(samples, "100 000 episodes", "1 000 episodes")
+    return Figure(name, engine, target, ratio, shown, ["sequential httpx client, interleaved"])
+
+
+def courses(
+    http: httpx.Client,
+    engine: str,
+    available: set[str],
+    patients: dict[str, tuple[Account, SeededSeries]],
+) -> Figure:
+    """GET /courses: every series' relief and the outlook, for a patient with 4 series."""
+    name = "courses p50, 100 000 episodes of history ÷ 1 000 (same 4 series)"
+    target = Target.at_most(1.5)
+    if _shape(API + COURSES) not in available:
+        return _absent(name, engine, target, COURSES)
+    day = as_of().isoformat()
+
+    def overview(account: Account) -> Call:
+        path = f"{API}/patients/{account.patient_id}/courses"
+        return lambda: http.get(path, params={"as_of": day}, headers=account.headers)
+
+    calls = {
+        label.replace("records", "episodes"): overview(account)
+        for label, (account, _) in patients.items()
     }
     interleaved(calls, rounds=3, budget=30)
     samples = interleaved(calls, rounds=60, budget=40)

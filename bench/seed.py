@@ -33,6 +33,9 @@ SESSION_EVERY_DAYS = 3
 BASELINE_DAYS = 28
 FOLLOW_UP_DAYS = 84
 FIRST_SESSION_DAYS_AGO = 120  # the follow-up ends before today: every window is whole
+SERIES_EVERY_DAYS = 90  # a booster every three months: one course
+RELIEF_DAYS = 45
+HISTORY_SERIES = 4  # the history patients' induction and three boosters
 # The seeded patients' zone (bench/client.py registers them there too); records carry the
 # offset a phone there would have written.
 TIMEZONE = "Europe/Berlin"
@@ -41,9 +44,10 @@ TIMEZONE = "Europe/Berlin"
 @dataclass(frozen=True)
 class SeededSeries:
     patient_id: uuid.UUID
-    series_id: uuid.UUID
+    series_id: uuid.UUID  # the latest series (a booster when there are several)
     episodes: int  # all of the patient's episodes
     records: int  # every record in the change feed
+    series_ids: tuple[uuid.UUID, ...] = ()  # all of them, oldest first
 
 
 def as_of() -> dt.date:
@@ -97,31 +101,44 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def _window_records(
-    rng: random.Random, patient_id: uuid.UUID, seq: _Positions, *, rate_scale: float = 1.0
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """A series with its sessions, and the episodes and check-ins of its windows."""
+    rng: random.Random,
+    patient_id: uuid.UUID,
+    seq: _Positions,
+    *,
+    rate_scale: float = 1.0,
+    series_count: int = 1,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """``series_count`` series of one course (an induction and boosters ``SERIES_EVERY_DAYS``
+    apart, the last one starting ``FIRST_SESSION_DAYS_AGO`` days ago) with their sessions, and
+    the episodes and check-ins from the first baseline to the last follow-up."""
     today = as_of()
-    start = today - dt.timedelta(days=FIRST_SESSION_DAYS_AGO)
-    end = start + dt.timedelta(days=SESSION_EVERY_DAYS * (SESSIONS - 1))
-    created = _day_start(start - dt.timedelta(days=BASELINE_DAYS + 1))
-    series_id = uuid.uuid4()  # ids are global: never from the shared seed
-    series = {
-        "id": series_id,
-        "name": "Ketamine infusions",
-        "modality": "ketamine_iv",
-        "protocol": None,
-        "planned_sessions": SESSIONS,
-        "baseline_days": BASELINE_DAYS,
-        "follow_up_days": FOLLOW_UP_DAYS,
-        **_sync_columns(patient_id, seq, created),
-    }
-    episodes, checkins, sessions = [], [], []
-    first = start - dt.timedelta(days=BASELINE_DAYS)
-    last = end + dt.timedelta(days=FOLLOW_UP_DAYS)
+    starts = [
+        today - dt.timedelta(days=FIRST_SESSION_DAYS_AGO + SERIES_EVERY_DAYS * n)
+        for n in reversed(range(series_count))
+    ]
+    span = dt.timedelta(days=SESSION_EVERY_DAYS * (SESSIONS - 1))
+    all_series, episodes, checkins, sessions = [], [], [], []
+    for number, start in enumerate(starts, start=1):
+        created = _day_start(start - dt.timedelta(days=BASELINE_DAYS + 1))
+        all_series.append(
+            {
+                "id": uuid.uuid4(),  # ids are global: never from the shared seed
+                "name": "Ketamine infusions" if number == 1 else f"Ketamine booster {number - 1}",
+                "modality": "ketamine_iv",
+                "protocol": None,
+                "planned_sessions": SESSIONS,
+                "baseline_days": BASELINE_DAYS,
+                "follow_up_days": FOLLOW_UP_DAYS,
+                "planned_start": None,
+                "new_course": None,
+                **_sync_columns(patient_id, seq, created),
+            }
+        )
+    first = starts[0] - dt.timedelta(days=BASELINE_DAYS)
+    last = starts[-1] + span + dt.timedelta(days=FOLLOW_UP_DAYS)
     day = first
     while day <= last:
-        # Fewer attacks after the series: a responder, so every comparison has numbers.
-        per_day = 4.0 if day < start else 2.5 if day <= end else 1.2
+        per_day = _rate(day, starts, span)
         for _ in range(rng.choices(range(9), weights=_poisson(per_day * rate_scale))[0]):
             started = _day_start(day) + dt.timedelta(minutes=rng.randint(0, 15 * 60))
             episodes.append(_episode(rng, patient_id, started, seq))
@@ -137,35 +154,51 @@ def _window_records(
                 **_sync_columns(patient_id, seq, _day_start(day) + dt.timedelta(hours=15)),
             }
         )
-        if day >= start and (day - start).days % SESSION_EVERY_DAYS == 0 and day <= end:
-            at = _day_start(day) + dt.timedelta(hours=3)
-            sessions.append(
-                {
-                    "id": uuid.uuid4(),
-                    "series_id": series_id,
-                    "started_at": at,
-                    "started_offset_minutes": zone_offset_minutes(at, TIMEZONE),
-                    "duration_minutes": 40,
-                    "route": "iv",
-                    "dose_mg": 35.0,
-                    "dose_mg_per_kg": 0.5,
-                    "pain_before": 7,
-                    "pain_after": 3,
-                    "systolic_max": None,
-                    "diastolic_max": None,
-                    "heart_rate_max": None,
-                    "spo2_min": None,
-                    "adverse_effects": [{"effect": "dissociation", "severity": "mild"}],
-                    "completed": True,
-                    "notes": None,
-                    "recorded_by": patient_id,
-                    "recorded_by_role": "clinician",
-                    "weight_kg": 70.0,
-                    **_sync_columns(patient_id, seq, at),
-                }
-            )
+        for series, start in zip(all_series, starts, strict=True):
+            if start <= day <= start + span and (day - start).days % SESSION_EVERY_DAYS == 0:
+                sessions.append(_session(patient_id, series["id"], day, seq))
         day += dt.timedelta(days=1)
-    return series, sessions, episodes, checkins
+    return all_series, sessions, episodes, checkins
+
+
+def _rate(day: dt.date, starts: list[dt.date], span: dt.timedelta) -> float:
+    """Attacks a day: 4 before the course, 2.5 during a series, 1.2 for the ``RELIEF_DAYS``
+    after one (a responder, so every comparison has numbers), then 3 until the next."""
+    if day < starts[0]:
+        return 4.0
+    latest = max(start for start in starts if start <= day)
+    if day <= latest + span:
+        return 2.5
+    return 1.2 if day <= latest + span + dt.timedelta(days=RELIEF_DAYS) else 3.0
+
+
+def _session(
+    patient_id: uuid.UUID, series_id: uuid.UUID, day: dt.date, seq: _Positions
+) -> dict[str, Any]:
+    at = _day_start(day) + dt.timedelta(hours=3)
+    return {
+        "id": uuid.uuid4(),
+        "series_id": series_id,
+        "started_at": at,
+        "started_offset_minutes": zone_offset_minutes(at, TIMEZONE),
+        "duration_minutes": 40,
+        "route": "iv",
+        "dose_mg": 35.0,
+        "dose_mg_per_kg": 0.5,
+        "pain_before": 7,
+        "pain_after": 3,
+        "systolic_max": None,
+        "diastolic_max": None,
+        "heart_rate_max": None,
+        "spo2_min": None,
+        "adverse_effects": [{"effect": "dissociation", "severity": "mild"}],
+        "completed": True,
+        "notes": None,
+        "recorded_by": patient_id,
+        "recorded_by_role": "clinician",
+        "weight_kg": 70.0,
+        **_sync_columns(patient_id, seq, at),
+    }
 
 
 def _poisson(mean: float) -> list[float]:
@@ -204,18 +237,22 @@ def _finish_patient(engine: Engine, patient_id: uuid.UUID, last_position: int) -
         )
 
 
-def history_patient(url: str, patient_id: uuid.UUID, total_episodes: int) -> SeededSeries:
+def history_patient(
+    url: str, patient_id: uuid.UUID, total_episodes: int, series_count: int = HISTORY_SERIES
+) -> SeededSeries:
     """``total_episodes`` in all: the series windows' records (identical for every history
-    patient) and, before the baseline, as many older episodes as make up the total."""
+    patient) and, before the first baseline, as many older episodes as make up the total."""
     seq = _Positions()
-    series, sessions, window_episodes, checkins = _window_records(
-        random.Random(20261125), patient_id, seq
+    all_series, sessions, window_episodes, checkins = _window_records(
+        random.Random(20261125), patient_id, seq, series_count=series_count
     )
     older = total_episodes - len(window_episodes)
     if older < 0:
         raise ValueError(f"the windows alone hold {len(window_episodes)} episodes")
     rng = random.Random(patient_id.int)
-    first_window_day = as_of() - dt.timedelta(days=FIRST_SESSION_DAYS_AGO + BASELINE_DAYS)
+    first_window_day = min(row["started_at"] for row in sessions).date() - dt.timedelta(
+        days=BASELINE_DAYS
+    )
     span_days = max(300, older // 30)  # about 30 a day at most: years of a severe history
     history_start = _day_start(first_window_day) - dt.timedelta(days=span_days)
     span_seconds = span_days * 86400 - 3600
@@ -226,12 +263,12 @@ def history_patient(url: str, patient_id: uuid.UUID, total_episodes: int) -> See
     history_seq = _Positions()
     history = [_episode(rng, patient_id, t, history_seq) for t in times]
     offset = history_seq.last
-    for row in (series, *sessions, *window_episodes, *checkins):
+    for row in (*all_series, *sessions, *window_episodes, *checkins):
         row["change_seq"] += offset
     engine = make_engine(url)
     try:
         _insert(engine, table_of(Episode), history)
-        _insert(engine, table_of(Series), [series])
+        _insert(engine, table_of(Series), all_series)
         _insert(engine, table_of(TreatmentSession), sessions)
         _insert(engine, table_of(Episode), window_episodes)
         _insert(engine, table_of(Checkin), checkins)
@@ -239,7 +276,8 @@ def history_patient(url: str, patient_id: uuid.UUID, total_episodes: int) -> See
         _analyze(engine)
     finally:
         engine.dispose()
-    return SeededSeries(patient_id, series["id"], total_episodes, offset + seq.last)
+    ids = tuple(row["id"] for row in all_series)
+    return SeededSeries(patient_id, ids[-1], total_episodes, offset + seq.last, ids)
 
 
 def cohort(url: str, clinicians: list[tuple[uuid.UUID, int]], size: int) -> int:
@@ -302,7 +340,7 @@ def cohort(url: str, clinicians: list[tuple[uuid.UUID, int]], size: int) -> int:
                         "revoked_at": None,
                     }
                 )
-        all_series.append(series)
+        all_series += series
         all_sessions += sessions
         all_episodes += episodes
         all_checkins += checkins

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from examples.partner_client import main
 from tests.helpers import Account, Api
-from tests.trend_data import API, episode, upload
+from tests.trend_data import API, TrendPatient, episode
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -65,7 +65,7 @@ def _patient_with_a_treated_series(api: Api, client: TestClient) -> tuple[Accoun
     _put_series(client, patient, "Ketamine IV, planned")
     baseline = [episode(_at(day + 0.5), attacks=8, intensity=7) for day in range(11, 25)]
     follow_up = [episode(_at(day + 0.5), attacks=2, intensity=4) for day in range(1, 9)]
-    upload(client, patient, baseline + follow_up)
+    TrendPatient(client, patient, "Europe/Berlin").upload(baseline + follow_up)
     return patient, treated, len(baseline) + len(follow_up)
 
 

@@ -77,8 +77,9 @@ def test_seed_demo_gives_a_real_report(
         assert baseline["observed_days"] < baseline["days"]  # some days are missing
         follow_up_1 = next(c for c in trend["comparisons"] if c["window"] == "follow_up_1")
         assert -75 <= follow_up_1["change_pct"] <= -50
-        assert 35 <= trend["relief_duration_days"] <= 63  # fades after six to eight weeks
-        assert trend["relief_ongoing"] is False
+        relief = trend["relief"]
+        assert relief["status"] == "ended"
+        assert 35 <= relief["duration_days"] <= 63  # fades after six to eight weeks
         assert trend["pgic"]["total"] == 2
         assert {a["instrument"] for a in trend["assessments"]} >= {"phq9", "gad7", "penn_fps_r"}
         assert set(trend["adverse_effects"]) >= {"dissociation", "nausea"}
@@ -104,7 +105,7 @@ def test_seed_demo_gives_a_real_report(
         assert (r.status_code, r.json()["error"]) == (400, "invalid_grant")
         doctor = token(client, "dr.demo@paindiary.example", again["clinician_password"])
         cohort = client.get("/api/v1/cohort/series-outcomes", headers=doctor).json()
-        assert cohort["summary"]["n"] == 1  # one demo series, one active grant
+        assert cohort["summary"]["first_series"]["n"] == 1  # one demo series, one grant
         assert cohort["items"][0]["responder"] is True
 
 

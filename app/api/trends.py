@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.api.responses import problems
 from app.deps import ReportablePatient, SessionDep
-from app.schemas.trends import TimeseriesOut, TrendOut
+from app.schemas.trends import CoursesOut, ReadinessOut, TimeseriesOut, TrendOut
 from app.security.headers import report_headers, svg_headers
-from app.services.outcomes import trends
+from app.services.outcomes import courses, trends
 
 router = APIRouter(tags=["trends"])
 
@@ -42,12 +42,46 @@ def _media(media_type: str, description: str) -> dict[int | str, dict[str, Any]]
 def get_series_trend(
     sid: uuid.UUID, patient: ReportablePatient, session: SessionDep, as_of: AsOf = None
 ) -> TrendOut:
-    """Baseline and follow-up windows in the patient's local days (unobserved days are missing,
-    never zero), IMMPACT comparisons, responder, relief duration, acute response, adverse
-    effects, questionnaires, PGIC, medication changes and warnings, as of `as_of`. 409 while
-    the series has no completed session on or before `as_of`; a deleted series is a 404. The
-    patient and their grantees; partners need `reports:read` (else 403)."""
+    """The series' course (booster or first), windows in the patient's local days (unobserved
+    days are missing, never zero), comparisons with the course's reference baseline (IMMPACT
+    category, rate ratio, Mann-Whitney p over 7-day blocks), responder, relief as time to event
+    (onset, end or censoring), baseline flags, acute response, vitals, adverse effects,
+    questionnaires, PGIC, medication changes and warnings, as of `as_of`. 409 while the series
+    has no completed session on or before `as_of`; a deleted series is a 404. The patient and
+    their grantees; partners need `reports:read` (else 403)."""
     return trends.series_trend(session, patient, sid, as_of)
+
+
+@router.get(
+    "/patients/{pid}/courses",
+    operation_id="getCourses",
+    summary="The patient's treatment courses: series, reference baseline, relief, outlook",
+    responses=problems(401, 403, 404, 422),
+)
+def get_courses(patient: ReportablePatient, session: SessionDep, as_of: AsOf = None) -> CoursesOut:
+    """Courses by start: an induction series and the boosters within 182 days of the one before
+    (or as `new_course` says), each series with its responder and relief, the course's
+    reference baseline with its flags, and an `outlook` describing this patient's past reliefs
+    (null under 2 ended reliefs; a description, never a forecast). The patient and their
+    grantees; partners need `reports:read` (else 403)."""
+    return courses.patient_courses(session, patient, as_of)
+
+
+@router.get(
+    f"{SERIES}/readiness",
+    operation_id="getSeriesReadiness",
+    summary="How the baseline of a planned series is filling",
+    responses=TREND_PROBLEMS,
+)
+def get_series_readiness(
+    sid: uuid.UUID, patient: ReportablePatient, session: SessionDep, as_of: AsOf = None
+) -> ReadinessOut:
+    """For a series with `planned_start` and no completed session yet: its baseline days,
+    observed days against the target (80 % of baseline_days), days left, whether it is on
+    track, and the baseline flags over the days elapsed. 409 once the series has a completed
+    session on or before `as_of`, or when it has no `planned_start`. The patient and their
+    grantees; partners need `reports:read` (else 403)."""
+    return courses.series_readiness(session, patient, sid, as_of)
 
 
 @router.get(

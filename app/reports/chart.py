@@ -59,6 +59,20 @@ class ChartSession:
     completed: bool
 
 
+@dataclass(frozen=True)
+class ChartSeries:
+    """Another series of the course: its first and last completed session, and its position
+    (0 = the course's first series, n = its n-th booster)."""
+
+    start: date
+    end: date
+    position: int
+
+    @property
+    def label(self) -> str:
+        return "Induction" if self.position == 0 else f"Booster {self.position}"
+
+
 def seven_day_mean(daily: Sequence[TimeseriesItem]) -> tuple[float | None, ...]:
     """Attacks per observed day over each day's last 7 days (the day included), in input order.
 
@@ -79,12 +93,19 @@ def seven_day_mean(daily: Sequence[TimeseriesItem]) -> tuple[float | None, ...]:
 
 
 def render_trend_chart(
-    trend: TrendResult, daily: Sequence[TimeseriesItem], sessions: Sequence[ChartSession]
+    trend: TrendResult,
+    daily: Sequence[TimeseriesItem],
+    sessions: Sequence[ChartSession],
+    *,
+    course: Sequence[ChartSeries] = (),
+    baseline_rate: float | None = None,
 ) -> str:
-    """The chart as an SVG document: daily attacks, 7-day mean, intensity, windows, sessions.
+    """The chart as an SVG document: daily attacks, 7-day mean, intensity, windows, sessions,
+    the reference baseline rate B and 0.5 x B as lines, the course's other series marked.
 
-    ``daily``: day buckets from ``app.trends.timeseries`` over the report's days (first window
-    start to ``as_of``). Days and sessions after ``trend.as_of`` are not drawn.
+    ``daily``: day buckets from ``app.trends.timeseries`` over every day from the first
+    window's start to ``as_of`` (a day without an item is drawn as without diary data). Days
+    and sessions after ``trend.as_of`` are not drawn.
     """
     days = sorted(
         (item for item in _check_days(daily) if item.start <= trend.as_of),
@@ -94,15 +115,20 @@ def render_trend_chart(
         (session for session in sessions if session.day <= trend.as_of),
         key=lambda session: (session.day, session.completed),
     )
+    others = [series for series in course if series.start <= trend.as_of]
     with _RENDER_LOCK, _chart_rc():
-        figure = _draw(trend, days, shown)
+        figure = _draw(trend, days, shown, others, baseline_rate)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="svg", metadata=_NO_METADATA)
     return buffer.getvalue().decode("utf-8")
 
 
 def _draw(
-    trend: TrendResult, days: Sequence[TimeseriesItem], sessions: Sequence[ChartSession]
+    trend: TrendResult,
+    days: Sequence[TimeseriesItem],
+    sessions: Sequence[ChartSession],
+    course: Sequence[ChartSeries],
+    baseline_rate: float | None,
 ) -> Figure:
     # Fixed margins rather than a layout engine: the fonts and figure size are fixed, and
     # constrained layout costs a third of the rendering time.
@@ -117,8 +143,10 @@ def _draw(
     _draw_windows(attacks_axes, trend.windows)
     _draw_days(attacks_axes, intensity_axes, days, first, last)
     _draw_sessions(attacks_axes, sessions)
-    _format_axes(attacks_axes, intensity_axes, days, first, last)
-    _draw_legend(figure)
+    _draw_course(attacks_axes, course)
+    _format_axes(attacks_axes, intensity_axes, days, first, last, baseline_rate)
+    _draw_baseline_rate(attacks_axes, baseline_rate)
+    _draw_legend(figure, baseline_rate is not None)
     return figure
 
 
@@ -181,6 +209,8 @@ def date_ticks(first: date, last: date) -> list[tuple[date, str]]:
 def _window_label(name: str) -> str:
     if name.startswith("follow_up_"):
         return "FU " + name.removeprefix("follow_up_")
+    if name == "reference_baseline":
+        return "Reference baseline"
     return name.capitalize()
 
 
@@ -312,15 +342,71 @@ def _draw_sessions(axes: Axes, sessions: Sequence[ChartSession]) -> None:
         line.set_gid(f"session-{number}-{'completed' if session.completed else 'incomplete'}")
 
 
+def _draw_course(axes: Axes, course: Sequence[ChartSeries]) -> None:
+    """The course's other series: a hatched bar along the top of the plot, labelled."""
+    top = blended_transform_factory(axes.transData, axes.transAxes)
+    for series in course:
+        left, right = _x(series.start) - 0.5, _x(series.end) + 0.5
+        band = axes.axvspan(
+            left,
+            right,
+            ymin=0.93,
+            ymax=1.0,
+            facecolor="none",
+            edgecolor=SESSION_COLOUR,
+            hatch="\\\\",
+            linewidth=0.4,
+            zorder=1,
+        )
+        band.set_gid(f"course-series-{series.position}")
+        axes.text(
+            (left + right) / 2,
+            0.92,
+            series.label,
+            transform=top,
+            ha="center",
+            va="top",
+            fontsize=6,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.8},
+            zorder=7,
+        )
+
+
+def _draw_baseline_rate(axes: Axes, baseline_rate: float | None) -> None:
+    """B and 0.5 x B as labelled horizontal lines: relief means the 7-day mean below 0.5 x B."""
+    if baseline_rate is None:
+        return
+    # Labelled inside the plot, at its right end, so they never meet the right axis' ticks.
+    right_end = blended_transform_factory(axes.transAxes, axes.transData)
+    for gid, value, label, style in (
+        ("baseline-rate", baseline_rate, "B", (0, (6, 2))),
+        ("half-baseline-rate", baseline_rate / 2, "0.5 \u00d7 B", (0, (1, 1.5))),
+    ):
+        line = axes.axhline(value, color="black", linewidth=0.8, linestyle=style, zorder=4)
+        line.set_gid(gid)
+        axes.text(
+            0.995,
+            value,
+            label,
+            transform=right_end,
+            ha="right",
+            va="bottom",
+            fontsize=6,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+            zorder=7,
+        )
+
+
 def _format_axes(
     attacks_axes: Axes,
     intensity_axes: Axes,
     days: Sequence[TimeseriesItem],
     first: date,
     last: date,
+    baseline_rate: float | None,
 ) -> None:
     attacks_axes.set_xlim(_x(first) - 0.5, _x(last) + 0.5)
-    highest = max((item.attacks for item in days), default=0)
+    highest = max([item.attacks for item in days] + [baseline_rate or 0])
     attacks_axes.set_ylim(0, max(highest, 1) * 1.08)
     attacks_axes.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
     attacks_axes.set_ylabel("Attacks per day")
@@ -334,7 +420,7 @@ def _format_axes(
         axes.tick_params(length=2.5, width=0.6, pad=2)
 
 
-def _draw_legend(figure: Figure) -> None:
+def _draw_legend(figure: Figure, with_baseline_rate: bool) -> None:
     handles = [
         Patch(facecolor=BAR_COLOUR, label="Attacks per day"),
         Line2D([], [], color="black", lw=1.5, label="7-day mean (≥ 3 diary days)"),
@@ -362,4 +448,15 @@ def _draw_legend(figure: Figure) -> None:
             label="Incomplete session",
         ),
     ]
+    if with_baseline_rate:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="black",
+                lw=0.8,
+                linestyle=(0, (6, 2)),
+                label="B, reference baseline rate; dotted 0.5 \u00d7 B",
+            )
+        )
     figure.legend(handles=handles, loc="lower center", ncols=4, frameon=False, fontsize=6.5)

@@ -57,11 +57,28 @@ class ReportSession:
 
 
 @dataclass(frozen=True)
+class ReportCourseSeries:
+    """A series of the report's course; ``this`` marks the report's own series."""
+
+    name: str
+    modality: str
+    start: date
+    end: date
+    position: int  # 0 = the course's first series, n = its n-th booster
+    this: bool = False
+
+    @property
+    def role(self) -> str:
+        return "first series" if self.position == 0 else f"booster {self.position}"
+
+
+@dataclass(frozen=True)
 class ReportContext:
     """Everything on the report. ``generated_at`` must be aware; ``as_of`` is ``trend.as_of``.
 
     ``sessions``: every live session of the series (those after ``as_of`` are left out, as the
     trend leaves them out). ``chart_svg``: the output of ``render_trend_chart`` for this trend.
+    ``course``: the series of the trend's course (this one included), by start.
     """
 
     patient: ReportPatient
@@ -72,6 +89,7 @@ class ReportContext:
     chart_svg: str
     generated_at: datetime
     report_url: str | None = None
+    course: tuple[ReportCourseSeries, ...] = ()
 
     def __post_init__(self) -> None:
         if self.generated_at.tzinfo is None or self.generated_at.utcoffset() is None:

@@ -13,7 +13,11 @@ MISSING = "—"
 MINUS = "\u2212"  # a typographic minus reads better than a hyphen in print
 EN_DASH = "\u2013"
 
-WINDOW_LABELS = {"baseline": "Baseline", "treatment": "Treatment"}
+WINDOW_LABELS = {
+    "baseline": "Baseline",
+    "reference_baseline": "Reference baseline",
+    "treatment": "Treatment",
+}
 METRIC_LABELS = {
     "attacks_per_day": "Attacks per day",
     "mean_intensity": "Mean intensity",

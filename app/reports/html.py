@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from datetime import date
+from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -21,7 +22,7 @@ from markupsafe import Markup
 from app.reports import formatting
 from app.reports.context import ReportContext, ReportSession
 from app.security.headers import REPORT_CSP  # one policy, defined with the other headers
-from app.trends import Comparison, follow_up_windows
+from app.trends import Comparison, TrendResult, WindowMetrics
 
 # The same policy as a <meta> tag for a saved copy of the page; frame-ancestors is not allowed
 # there (browsers ignore it with a warning), the HTTP header carries it.
@@ -102,7 +103,6 @@ def _view(ctx: ReportContext) -> dict[str, object]:
         (session for session in ctx.sessions if session.day <= trend.as_of),
         key=lambda session: session.day,
     )
-    follow_up_1_end = follow_up_windows(trend.last_session_date, ctx.series.follow_up_days)[0].end
     return {
         "ctx": ctx,
         "trend": trend,
@@ -110,35 +110,93 @@ def _view(ctx: ReportContext) -> dict[str, object]:
         "diagnosis": ctx.diagnosis,
         "series": ctx.series,
         "sessions": sessions,
+        "course": ctx.course,
+        "reference": _reference_window(trend),
         "chart": inline_chart(ctx.chart_svg),
         "generated_at": formatting.instant(ctx.generated_at, ctx.patient.timezone),
-        "responder": _responder_text(ctx, follow_up_1_end),
-        "relief": _relief_text(ctx),
+        "responder": _responder_text(trend),
+        "relief": _relief_text(trend),
         "comparison_rows": _comparison_rows(trend.comparisons),
+        "trigger_rows": _trigger_rows(trend.windows),
         "adverse_rows": _adverse_rows(trend.adverse_effects, sessions),
         "instant_day": lambda value: formatting.instant_day(value, ctx.patient.timezone),
         "meta_csp": META_CSP,
     }
 
 
-def _responder_text(ctx: ReportContext, follow_up_1_end: date) -> str:
-    responder = ctx.trend.responder
-    if responder is True:
-        return "Yes: at least 50 % fewer attacks per day in follow-up 1 than at baseline"
-    if responder is False:
+def _reference_window(trend: TrendResult) -> WindowMetrics:
+    name = "reference_baseline" if trend.booster else "baseline"
+    return next(window for window in trend.windows if window.name == name)
+
+
+def _responder_text(trend: TrendResult) -> str:
+    if trend.responder is True:
+        return (
+            "Yes: at least 50 % fewer attacks per day in follow-up 1 than in the reference baseline"
+        )
+    if trend.responder is False:
         return "No: less than a 50 % reduction in attacks per day in follow-up 1"
-    if ctx.trend.as_of < follow_up_1_end:
+    follow_up_1_end = trend.end + timedelta(days=28)
+    if trend.relief is not None and trend.relief.censor_reason in {
+        "next_series",
+        "medication_change",
+    }:
+        return "Not assessable: " + CENSOR_TEXT[trend.relief.censor_reason] + " within 28 days"
+    if trend.as_of < follow_up_1_end:
         return f"Pending: follow-up 1 is complete on {follow_up_1_end.isoformat()}"
-    return "Not assessable: no baseline attack rate to compare with"
+    return (
+        "Not assessable: too few diary days (fewer than 7 observed days in the reference "
+        "baseline or in follow-up 1), no baseline attack rate, or the look was cut short"
+    )
 
 
-def _relief_text(ctx: ReportContext) -> str:
-    days, ongoing = ctx.trend.relief_duration_days, ctx.trend.relief_ongoing
-    if days is None:
-        return "Not assessable (no baseline attack rate, or too few diary days after the series)"
-    if ongoing:
-        return f"{days} days, still ongoing on {ctx.trend.as_of.isoformat()}"
-    return f"{days} days (then back to at least half the baseline attack rate)"
+CENSOR_TEXT = {
+    "as_of": "still running on the as-of date",
+    "follow_up_end": "the follow-up period ended",
+    "next_series": "the next series started",
+    "medication_change": "a maintenance medication was started or its dose increased",
+    "data_gap": "the diary went silent (no 7-day rate in the last week looked at)",
+}
+
+
+def _relief_text(trend: TrendResult) -> str:
+    relief = trend.relief
+    if relief is None:
+        return "Not assessable: the reference baseline has no attacks or fewer than 7 observed days"
+    if relief.status == "no_relief":
+        return (
+            "No relief: the 7-day attack rate did not stay under half the baseline rate for two "
+            "consecutive weeks within three weeks after the series"
+        )
+    if relief.status == "undetermined":
+        reason = CENSOR_TEXT[relief.censor_reason or "data_gap"]
+        return f"Not yet determined ({reason}): too little diary after the series to tell"
+    depth = formatting.number(relief.depth_pct, 0)
+    onset = formatting.day(relief.onset_day)
+    if relief.status == "ended":
+        return (
+            f"{relief.duration_days} days: from onset on {onset} until "
+            f"{formatting.day(relief.end_day)}, when attacks came back to half the baseline "
+            f"rate for two weeks; attacks {depth} % below baseline during relief"
+        )
+    seen = formatting.day(relief.last_observed_day)
+    if relief.status == "ongoing":
+        return (
+            f"At least {relief.duration_days} days and still running on "
+            f"{trend.as_of.isoformat()}: onset on {onset}, last seen {seen}; attacks {depth} % "
+            "below baseline during relief"
+        )
+    reason = CENSOR_TEXT[relief.censor_reason or "data_gap"]
+    return (
+        f"At least {relief.duration_days} days (censored: the look stopped because {reason}): "
+        f"onset on {onset}, last seen {seen}; attacks {depth} % below baseline during relief"
+    )
+
+
+def _trigger_rows(windows: Sequence[WindowMetrics]) -> list[tuple[str, list[int]]]:
+    """``(trigger, attacks per window)`` for every trigger named in any window."""
+    names = sorted({name for window in windows for name in window.trigger_counts})
+    return [(name, [window.trigger_counts.get(name, 0) for window in windows]) for name in names]
 
 
 def _comparison_rows(comparisons: tuple[Comparison, ...]) -> list[dict[str, object]]:

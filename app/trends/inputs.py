@@ -1,26 +1,22 @@
 """Rows the loader hands to the pure trend code.
 
-The loader (``load.py``) reads only the date range returned by ``window_range`` and converts
-plain Core rows into these frozen dataclasses. An episode's or session's ``local_day`` is the
-calendar date of its ``started_at`` in the UTC offset it was written with
-(``days.local_day_at_offset``); an assessment's, in the patient's time zone
-(``days.local_day``). The pure code never sees a time zone again. Rows after ``as_of`` may be
-passed: they are ignored.
+The loader (``load.py``) reads only the day ranges the series' windows need (see
+``plan.diary_ranges``) and converts plain Core rows into these frozen dataclasses. An episode's
+or session's ``local_day`` is the calendar date of its ``started_at`` in the UTC offset it was
+written with (``days.local_day_at_offset``): the day the patient lived; an assessment's, in the
+patient's time zone (``days.local_day``). The pure code never sees a time zone. Rows after
+``as_of`` may be passed: they are ignored.
 
 What the loader must pass:
-- ``episodes``: live (not deleted) episodes whose local day lies in the window range.
-- ``checkins``: live check-ins whose date lies in the window range.
 - ``sessions``: every live session of the series, completed or not.
-- ``assessments``: the patient's live assessments up to ``as_of`` (at least, per instrument, the
-  last one before the first completed session, and all from that day on: only those are used).
-- ``medications``: the patient's live medication rows (at least those taken on a day of the
-  window range). A medication row holds its current dose only.
-- ``medication_doses``: the dose history of those rows (the ``medication_doses`` table, the API's
-  ``doses``): entries from ``started_on`` on, one per day, each dose differing from the one
-  before, within the medication's life. A row without history has had its dose since its start.
-  Clients may also record a dose change as a stop and a new row of the same name (case-
-  insensitive) starting on the stop day or the day after; both readings are understood (see
-  ``medications.py``).
+- ``other_series``: the patient's other live series with the local days of their live completed
+  sessions (courses, the horizon and the ``other_treatment`` flag need them).
+- ``episodes`` and ``checkins``: live rows on the days of ``plan.diary_ranges`` (more is fine).
+- ``assessments``: the patient's live assessments from the reference baseline's start to
+  ``as_of``.
+- ``medications``: the patient's live medications taken on a day of the diary ranges, each with
+  its dose history (``doses``, oldest first; empty = one dose, ``dose_mg_per_day``, since
+  ``started_on``).
 """
 
 from __future__ import annotations
@@ -32,15 +28,25 @@ from uuid import UUID
 
 @dataclass(frozen=True)
 class SeriesInfo:
-    """A treatment series' id and the lengths of its baseline and follow-up periods."""
+    """A treatment series: its id, period lengths and course settings."""
 
     id: UUID
     baseline_days: int = 28
     follow_up_days: int = 84
+    new_course: bool | None = None
+    planned_start: date | None = None
 
     def __post_init__(self) -> None:
         if self.baseline_days < 1 or self.follow_up_days < 1:
             raise ValueError("baseline_days and follow_up_days must be at least 1")
+
+
+@dataclass(frozen=True)
+class OtherSeries:
+    """Another series of the same patient and the local days of its completed sessions."""
+
+    series: SeriesInfo
+    completed_days: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,19 @@ class CheckinRow:
 
 
 @dataclass(frozen=True)
+class Vitals:
+    """A session's recorded extremes; each ``None`` when not recorded."""
+
+    systolic_max: int | None = None
+    diastolic_max: int | None = None
+    heart_rate_max: int | None = None
+    spo2_min: int | None = None
+
+
+NO_VITALS = Vitals()
+
+
+@dataclass(frozen=True)
 class SessionRow:
     """One treatment session; ``adverse_effects`` holds ``(effect, severity)`` pairs."""
 
@@ -74,6 +93,8 @@ class SessionRow:
     pain_before: int | None = None
     pain_after: int | None = None
     adverse_effects: tuple[tuple[str, str], ...] = ()
+    dose_mg_per_kg: float | None = None
+    vitals: Vitals = NO_VITALS
 
 
 @dataclass(frozen=True)
@@ -87,27 +108,23 @@ class AssessmentRow:
 
 
 @dataclass(frozen=True)
+class DoseEntry:
+    """From ``from_day`` on, the medication was taken at ``mg_per_day``."""
+
+    from_day: date
+    mg_per_day: float
+
+
+@dataclass(frozen=True)
 class MedicationRow:
-    """One maintenance medication row with its current dose (history: ``MedicationDoseRow``)."""
+    """One maintenance medication with its dose history (``doses``, oldest first)."""
 
     id: UUID
     name: str
     dose_mg_per_day: float
     started_on: date
     stopped_on: date | None = None
-
-
-@dataclass(frozen=True)
-class MedicationDoseRow:
-    """From ``effective_on`` on, medication ``medication_id`` was taken at this dose.
-
-    ``recorded_at`` orders entries of one day: the last one recorded is that day's dose.
-    """
-
-    medication_id: UUID
-    effective_on: date
-    dose_mg_per_day: float
-    recorded_at: datetime
+    doses: tuple[DoseEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,4 +139,4 @@ class TrendInputs:
     checkins: tuple[CheckinRow, ...] = ()
     assessments: tuple[AssessmentRow, ...] = ()
     medications: tuple[MedicationRow, ...] = ()
-    medication_doses: tuple[MedicationDoseRow, ...] = ()
+    other_series: tuple[OtherSeries, ...] = ()

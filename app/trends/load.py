@@ -1,20 +1,22 @@
-"""The SQL that feeds the pure trend code: plain Core rows, read over the window range only.
+"""The SQL that feeds the pure trend code: plain Core rows, read over the needed days only.
 
 The one module of ``app.trends`` that touches the database (the purity test exempts it).
 
-- **Bounded.** A series' sessions give the window range (``window_range``); episodes are then
-  read by ``started_at`` inside ``any_offset_utc_range`` of that range (the range widened by
-  the ±14 h an offset can reach), through the covering index ``ix_episodes_patient_started``
-  (patient_id, started_at, …, started_offset_minutes), and check-ins by date. The cost
-  depends on the windows, never on how long the patient has kept a diary. Assessments are read
-  from the first session day on, plus the last one per instrument before it; medications only
-  when taken on a day of the range.
+- **Bounded.** A patient's series and sessions come first (two queries; they grow with
+  treatments, not with the diary). The pure ``plan`` then says which days each series' numbers
+  use (``diary_ranges``: the reference baseline and the series' own baseline to H, or to as_of
+  for the chart); episodes are read by ``started_at`` inside ``any_offset_utc_range`` of each
+  range (widened by the ±14 h an offset can reach), through the covering index
+  ``ix_episodes_patient_started`` (patient_id, started_at, …, started_offset_minutes), and
+  check-ins by date. The cost depends on the windows, never on how long the patient has kept a
+  diary. Assessments are read from the reference baseline's start to as_of; medications, with
+  their dose history, only when taken on a day of the ranges.
 - **Local days in Python, from each record's own offset.** An episode's or session's local day
   is the date of its ``started_at`` in the UTC offset it was written with
   (``started_offset_minutes``, ``days.local_day_at_offset``): the day the patient lived it, which
   a later change of the patient's time zone does not move. Rows read by the widened UTC range
   whose local day falls outside the range are dropped here. Check-ins carry their date;
-  assessments are still dated in the patient's current zone (they keep no offset).
+  assessments are dated in the patient's current zone (they keep no offset).
 - **Core rows, never ORM objects**, converted into the frozen input dataclasses.
 """
 
@@ -26,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import RowMapping, and_, or_, select, union_all
+from sqlalchemy import RowMapping, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -42,20 +44,22 @@ from app.trends.days import any_offset_utc_range, local_day, local_day_at_offset
 from app.trends.inputs import (
     AssessmentRow,
     CheckinRow,
+    DoseEntry,
     EpisodeRow,
-    MedicationDoseRow,
     MedicationRow,
+    OtherSeries,
     SeriesInfo,
     SessionRow,
     TrendInputs,
+    Vitals,
 )
-from app.trends.windows import window_range
-from app.vocabulary import INSTRUMENTS, TRIGGERS
+from app.trends.plan import DayRange, SeriesPlan, diary_ranges, merge_ranges, plan_for
+from app.vocabulary import TRIGGERS
 
 
 @dataclass(frozen=True)
 class SeriesDetail:
-    """A live series as the report shows it."""
+    """A live series as the reports show it."""
 
     id: uuid.UUID
     patient_id: uuid.UUID
@@ -65,10 +69,14 @@ class SeriesDetail:
     planned_sessions: int | None
     baseline_days: int
     follow_up_days: int
+    new_course: bool | None
+    planned_start: date | None
 
     @property
     def info(self) -> SeriesInfo:
-        return SeriesInfo(self.id, self.baseline_days, self.follow_up_days)
+        return SeriesInfo(
+            self.id, self.baseline_days, self.follow_up_days, self.new_course, self.planned_start
+        )
 
 
 @dataclass(frozen=True)
@@ -79,15 +87,48 @@ class SessionDetail:
     series_id: uuid.UUID
     route: str
     dose_mg: float | None
-    dose_mg_per_kg: float | None
     notes: str | None
 
 
 @dataclass(frozen=True)
-class LoadedTrend:
-    series: SeriesDetail
-    inputs: TrendInputs
-    sessions: tuple[SessionDetail, ...]
+class Treatments:
+    """A patient's live series (by creation) and their live sessions (by start)."""
+
+    series: tuple[SeriesDetail, ...]
+    sessions: dict[uuid.UUID, tuple[SessionDetail, ...]]
+
+    def find(self, series_id: uuid.UUID) -> SeriesDetail | None:
+        return next((series for series in self.series if series.id == series_id), None)
+
+    def completed_days(self, series_id: uuid.UUID) -> tuple[date, ...]:
+        return tuple(
+            detail.row.local_day
+            for detail in self.sessions.get(series_id, ())
+            if detail.row.completed
+        )
+
+    def base_inputs(self, series: SeriesDetail, timezone: str, as_of: date) -> TrendInputs:
+        """The inputs of ``series`` without any diary, medication or questionnaire row."""
+        return TrendInputs(
+            series=series.info,
+            timezone=timezone,
+            as_of=as_of,
+            sessions=tuple(detail.row for detail in self.sessions.get(series.id, ())),
+            other_series=tuple(
+                OtherSeries(other.info, self.completed_days(other.id))
+                for other in self.series
+                if other.id != series.id
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class PatientDiary:
+    """Diary and medication rows over some day ranges of one patient."""
+
+    episodes: tuple[EpisodeRow, ...]
+    checkins: tuple[CheckinRow, ...]
+    medications: tuple[MedicationRow, ...]
 
 
 _SERIES_COLUMNS = (
@@ -99,6 +140,8 @@ _SERIES_COLUMNS = (
     Series.planned_sessions,
     Series.baseline_days,
     Series.follow_up_days,
+    Series.new_course,
+    Series.planned_start,
 )
 
 
@@ -106,38 +149,24 @@ def _series(row: RowMapping) -> SeriesDetail:
     return SeriesDetail(**row)
 
 
-def load_series(
-    session: Session, patient_id: uuid.UUID, series_id: uuid.UUID
-) -> SeriesDetail | None:
-    """The patient's live series ``series_id``; ``None`` if deleted or someone else's."""
-    row = (
-        session.execute(
-            select(*_SERIES_COLUMNS).where(
-                Series.patient_id == patient_id, Series.id == series_id, Series.deleted_at.is_(None)
-            )
-        )
-        .mappings()
-        .first()
-    )
-    return None if row is None else _series(row)
-
-
 def load_patients_series(
-    session: Session, patient_ids: Sequence[uuid.UUID], modality: str | None = None
-) -> list[SeriesDetail]:
-    """The live series of these patients (optionally of one modality), by patient and id."""
-    query = select(*_SERIES_COLUMNS).where(
-        Series.patient_id.in_(patient_ids), Series.deleted_at.is_(None)
+    session: Session, patient_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[SeriesDetail]]:
+    """The live series of these patients, by patient (each list by creation, then id)."""
+    rows = session.execute(
+        select(*_SERIES_COLUMNS)
+        .where(Series.patient_id.in_(patient_ids), Series.deleted_at.is_(None))
+        .order_by(Series.patient_id, Series.created_at, Series.id)
     )
-    if modality is not None:
-        query = query.where(Series.modality == modality)
-    rows = session.execute(query.order_by(Series.patient_id, Series.created_at, Series.id))
-    return [_series(row) for row in rows.mappings()]
+    found: defaultdict[uuid.UUID, list[SeriesDetail]] = defaultdict(list)
+    for row in rows.mappings():
+        found[row["patient_id"]].append(_series(row))
+    return found
 
 
 def load_sessions(
     session: Session, patient_id: uuid.UUID, series_ids: Sequence[uuid.UUID], timezone: str
-) -> dict[uuid.UUID, list[SessionDetail]]:
+) -> dict[uuid.UUID, tuple[SessionDetail, ...]]:
     """Every live session (completed or not) of these series of one patient, by series."""
     t = TreatmentSession
     rows = session.execute(
@@ -153,6 +182,10 @@ def load_sessions(
             t.route,
             t.dose_mg,
             t.dose_mg_per_kg,
+            t.systolic_max,
+            t.diastolic_max,
+            t.heart_rate_max,
+            t.spo2_min,
             t.notes,
         )
         .where(t.patient_id == patient_id, t.series_id.in_(series_ids), t.deleted_at.is_(None))
@@ -168,13 +201,20 @@ def load_sessions(
             pain_before=row.pain_before,
             pain_after=row.pain_after,
             adverse_effects=effects,
+            dose_mg_per_kg=row.dose_mg_per_kg,
+            vitals=Vitals(row.systolic_max, row.diastolic_max, row.heart_rate_max, row.spo2_min),
         )
         found[row.series_id].append(
-            SessionDetail(
-                session_row, row.series_id, row.route, row.dose_mg, row.dose_mg_per_kg, row.notes
-            )
+            SessionDetail(session_row, row.series_id, row.route, row.dose_mg, row.notes)
         )
-    return found
+    return {series_id: tuple(details) for series_id, details in found.items()}
+
+
+def load_treatments(session: Session, patient_id: uuid.UUID, timezone: str) -> Treatments:
+    """All of a patient's live series and their sessions: two queries."""
+    series = tuple(load_patients_series(session, [patient_id]).get(patient_id, ()))
+    sessions = load_sessions(session, patient_id, [s.id for s in series], timezone)
+    return Treatments(series, sessions)
 
 
 def _triggers(mask: int) -> tuple[str, ...]:
@@ -236,32 +276,28 @@ def load_diary(
 
 
 def load_assessments(
-    session: Session, patient_id: uuid.UUID, timezone: str, start: date, as_of: date
+    session: Session, patient_id: uuid.UUID, timezone: str, first_day: date, as_of: date
 ) -> tuple[AssessmentRow, ...]:
-    """All from ``start`` to ``as_of``, and per instrument the last one before ``start``."""
-    low, high = utc_range(start, as_of, timezone)
+    """Every live assessment whose local day is in ``[first_day, as_of]``."""
+    low, high = utc_range(first_day, as_of, timezone)
     a = Assessment
-    columns = (a.instrument, a.taken_at, a.total)
-    live = (a.patient_id == patient_id, a.deleted_at.is_(None))
-    latest_before = [
-        select(*columns)
-        .where(*live, a.instrument == instrument, a.taken_at < low)
-        .order_by(a.taken_at.desc(), a.total.desc())
-        .limit(1)
-        .subquery()
-        for instrument in INSTRUMENTS
-    ]
-    since_start = select(*columns).where(*live, a.taken_at >= low, a.taken_at < high)
-    query = union_all(since_start, *(select(*sub.c) for sub in latest_before))
+    rows = session.execute(
+        select(a.instrument, a.taken_at, a.total).where(
+            a.patient_id == patient_id,
+            a.deleted_at.is_(None),
+            a.taken_at >= low,
+            a.taken_at < high,
+        )
+    )
     return tuple(
         AssessmentRow(row.instrument, local_day(row.taken_at, timezone), row.taken_at, row.total)
-        for row in session.execute(query)
+        for row in rows
     )
 
 
 def load_medications(
     session: Session, patient_id: uuid.UUID, first_day: date, last_day: date
-) -> tuple[tuple[MedicationRow, ...], tuple[MedicationDoseRow, ...]]:
+) -> tuple[MedicationRow, ...]:
     """Live medications taken on a day of ``first_day .. last_day``, with their dose history."""
     m = Medication
     rows = session.execute(
@@ -272,74 +308,98 @@ def load_medications(
             or_(m.stopped_on.is_(None), m.stopped_on >= first_day),
         )
     )
-    medications = tuple(MedicationRow(*row) for row in rows)
+    medications = list(rows)
     if not medications:
-        return (), ()
+        return ()
     d = MedicationDose
-    doses = session.execute(
-        select(d.medication_id, d.effective_on, d.dose_mg_per_day, d.recorded_at).where(
-            and_(
-                d.patient_id == patient_id,
-                d.medication_id.in_([row.id for row in medications]),
-                d.effective_on <= last_day,
-            )
+    history: defaultdict[uuid.UUID, list[DoseEntry]] = defaultdict(list)
+    for entry in session.execute(
+        select(d.medication_id, d.effective_on, d.dose_mg_per_day)
+        .where(
+            d.patient_id == patient_id,
+            d.medication_id.in_([row.id for row in medications]),
         )
+        .order_by(d.effective_on, d.recorded_at)
+    ):
+        history[entry.medication_id].append(DoseEntry(entry.effective_on, entry.dose_mg_per_day))
+    return tuple(
+        MedicationRow(
+            row.id,
+            row.name,
+            row.dose_mg_per_day,
+            row.started_on,
+            row.stopped_on,
+            tuple(history[row.id]),
+        )
+        for row in medications
     )
-    return medications, tuple(MedicationDoseRow(*row) for row in doses)
 
 
-def completed_days(sessions: Iterable[SessionDetail]) -> list[date]:
-    return [detail.row.local_day for detail in sessions if detail.row.completed]
+def load_patient_diary(
+    session: Session, patient_id: uuid.UUID, timezone: str, ranges: Iterable[DayRange]
+) -> PatientDiary:
+    """Diary rows on the days of ``ranges`` (joined where they touch) and the medications
+    taken between their first and last day."""
+    merged = merge_ranges(ranges)
+    episodes: list[EpisodeRow] = []
+    checkins: list[CheckinRow] = []
+    for first_day, last_day in merged:
+        range_episodes, range_checkins = load_diary(
+            session, patient_id, timezone, first_day, last_day
+        )
+        episodes.extend(range_episodes)
+        checkins.extend(range_checkins)
+    medications = (
+        load_medications(session, patient_id, merged[0][0], merged[-1][1]) if merged else ()
+    )
+    return PatientDiary(tuple(episodes), tuple(checkins), medications)
+
+
+def with_diary(
+    inputs: TrendInputs,
+    diary: PatientDiary,
+    assessments: tuple[AssessmentRow, ...] = (),
+) -> TrendInputs:
+    return TrendInputs(
+        series=inputs.series,
+        timezone=inputs.timezone,
+        as_of=inputs.as_of,
+        sessions=inputs.sessions,
+        episodes=diary.episodes,
+        checkins=diary.checkins,
+        assessments=assessments,
+        medications=diary.medications,
+        other_series=inputs.other_series,
+    )
+
+
+@dataclass(frozen=True)
+class LoadedTrend:
+    series: SeriesDetail
+    treatments: Treatments
+    plan: SeriesPlan
+    inputs: TrendInputs
 
 
 def load_trend(
     session: Session,
     patient_id: uuid.UUID,
     timezone: str,
+    treatments: Treatments,
     series: SeriesDetail,
     as_of: date,
+    *,
+    through_as_of: bool = False,
 ) -> LoadedTrend:
-    """Everything ``compute_trend`` needs for ``series`` up to ``as_of``.
+    """Everything ``compute_trend`` needs for ``series`` up to ``as_of``; with
+    ``through_as_of`` the diary is read up to as_of (the chart draws every day).
 
     Raises ``NoCompletedSession`` (before reading the diary) when no completed session lies on
     or before ``as_of``.
     """
-    sessions = load_sessions(session, patient_id, [series.id], timezone).get(series.id, [])
-    first_day, last_day = window_range(series.info, completed_days(sessions), as_of)
-    episodes, checkins = load_diary(session, patient_id, timezone, first_day, last_day)
-    start = min(day for day in completed_days(sessions) if day <= as_of)
-    assessments = load_assessments(session, patient_id, timezone, start, as_of)
-    medications, doses = load_medications(session, patient_id, first_day, last_day)
-    inputs = TrendInputs(
-        series=series.info,
-        timezone=timezone,
-        as_of=as_of,
-        sessions=tuple(detail.row for detail in sessions),
-        episodes=episodes,
-        checkins=checkins,
-        assessments=assessments,
-        medications=medications,
-        medication_doses=doses,
-    )
-    return LoadedTrend(series, inputs, tuple(sessions))
-
-
-def load_outcome_inputs(
-    session: Session,
-    patient_id: uuid.UUID,
-    timezone: str,
-    series: SeriesDetail,
-    sessions: Sequence[SessionDetail],
-    as_of: date,
-) -> TrendInputs:
-    """The inputs of ``series_outcome``: sessions already read, the diary over the range."""
-    first_day, last_day = window_range(series.info, completed_days(sessions), as_of)
-    episodes, checkins = load_diary(session, patient_id, timezone, first_day, last_day)
-    return TrendInputs(
-        series=series.info,
-        timezone=timezone,
-        as_of=as_of,
-        sessions=tuple(detail.row for detail in sessions),
-        episodes=episodes,
-        checkins=checkins,
-    )
+    base = treatments.base_inputs(series, timezone, as_of)
+    plan = plan_for(base)
+    ranges = diary_ranges(plan, as_of if through_as_of else None)
+    diary = load_patient_diary(session, patient_id, timezone, ranges)
+    assessments = load_assessments(session, patient_id, timezone, plan.reference.start, as_of)
+    return LoadedTrend(series, treatments, plan, with_diary(base, diary, assessments))

@@ -1,142 +1,131 @@
-"""Maintenance-medication changes inside the report's windows (they confound the comparison).
+"""Maintenance-medication changes: what confounds a before/after comparison.
 
-A dose change reaches us in one of two ways:
-- in place: the row keeps its id and the dose history (``MedicationDoseRow``) says from which
-  day each dose held; consecutive history entries with different doses make a ``dose_change``;
-- as a stop and a new row: a row that stops on day s and a row of the same name
-  (case-insensitive) that starts on day s or s + 1 make one ``dose_change`` when their doses
-  differ, and no change at all when they are equal (the same regimen entered again).
-Every other start or stop inside the windows is reported as such.
+The changes are each medication's ``started_on``, its ``stopped_on`` and every later ``from``
+of its dose history. A start or a dose increase during a series mixes two treatments' effects,
+so it ends the look at relief (H'); a stop or a decrease, made because the patient is better,
+can only bring the end of relief earlier and is listed and warned about but cuts nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 from uuid import UUID
 
-from app.trends.inputs import MedicationDoseRow, MedicationRow
+from app.trends.inputs import DoseEntry, MedicationRow
 from app.trends.windows import Window, window_name_of
 
-ChangeKind = Literal["start", "stop", "dose_change"]
-MAX_DOSE_CHANGE_GAP_DAYS = 1
+ChangeKind = Literal["start", "stop", "dose"]
 
-DoseSteps = tuple[tuple[dt.date, float], ...]
+
+@dataclass(frozen=True)
+class MedicationEvent:
+    """A change on ``date``: ``mg_per_day`` from then on (0 after a stop), and before it."""
+
+    date: dt.date
+    kind: ChangeKind
+    medication_id: UUID
+    name: str
+    mg_per_day: float
+    previous_mg_per_day: float | None
+
+    @property
+    def adds_treatment(self) -> bool:
+        """A start or a dose increase: a second treatment's effect from this day on."""
+        previous = self.previous_mg_per_day
+        return previous is None or self.mg_per_day > previous
+
+
+def dose_history(row: MedicationRow) -> tuple[DoseEntry, ...]:
+    """The doses taken from ``started_on`` to the stop, one entry per day the dose changed.
+
+    Of one day's entries the last wins; entries dated before the start count from it, and
+    entries on or after the stop day are not taken. No history: one dose since the start.
+    """
+    by_day: dict[dt.date, float] = {}
+    for entry in row.doses:
+        by_day[max(entry.from_day, row.started_on)] = entry.mg_per_day
+    steps: list[DoseEntry] = []
+    for day, mg_per_day in sorted(by_day.items()):
+        if not steps:
+            steps.append(DoseEntry(row.started_on, mg_per_day))
+        elif row.stopped_on is not None and day >= row.stopped_on:
+            break
+        elif mg_per_day != steps[-1].mg_per_day:
+            steps.append(DoseEntry(day, mg_per_day))
+    return tuple(steps) or (DoseEntry(row.started_on, row.dose_mg_per_day),)
+
+
+def medication_events(rows: Iterable[MedicationRow]) -> tuple[MedicationEvent, ...]:
+    """Every start, dose change and stop of ``rows``, by date (then name, kind)."""
+    events: list[MedicationEvent] = []
+    for row in rows:
+        steps = dose_history(row)
+        events.append(
+            MedicationEvent(row.started_on, "start", row.id, row.name, steps[0].mg_per_day, None)
+        )
+        events.extend(
+            MedicationEvent(
+                step.from_day, "dose", row.id, row.name, step.mg_per_day, before.mg_per_day
+            )
+            for before, step in pairwise(steps)
+        )
+        if row.stopped_on is not None:
+            events.append(
+                MedicationEvent(row.stopped_on, "stop", row.id, row.name, 0.0, steps[-1].mg_per_day)
+            )
+    return tuple(sorted(events, key=lambda event: (event.date, event.name.casefold(), event.kind)))
+
+
+def first_added_treatment(
+    events: Iterable[MedicationEvent], first: dt.date, last: dt.date
+) -> dt.date | None:
+    """The first day in ``[first, last]`` a medication starts or its dose rises."""
+    return min(
+        (event.date for event in events if event.adds_treatment and first <= event.date <= last),
+        default=None,
+    )
+
+
+def events_between(
+    events: Iterable[MedicationEvent], first: dt.date, last: dt.date
+) -> tuple[MedicationEvent, ...]:
+    return tuple(event for event in events if first <= event.date <= last)
 
 
 @dataclass(frozen=True)
 class MedicationChange:
-    """A start, stop or dose change on ``date``; ``previous_dose_mg_per_day`` for dose changes."""
+    """A change inside one of the report's windows; field names are the contract's."""
 
-    kind: ChangeKind
     date: dt.date
-    window: str
+    kind: ChangeKind
     medication_id: UUID
     name: str
-    dose_mg_per_day: float
-    previous_dose_mg_per_day: float | None = None
+    window: str
+    mg_per_day: float
+    previous_mg_per_day: float | None
 
 
-def _key(name: str) -> str:
-    return name.strip().casefold()
-
-
-def dose_steps(row: MedicationRow, history: Iterable[MedicationDoseRow]) -> DoseSteps:
-    """``(day, dose)`` from the row's start to its stop, one entry per day the dose changed.
-
-    The first entry holds from the start (entries dated before it count from the start, which
-    may have been moved later; a first entry dated after it, from a start moved earlier, is the
-    earliest dose known). Of one day's entries the last recorded wins; entries after the stop
-    are ignored. Without history the row's dose holds from its start.
-    """
-    by_day: dict[dt.date, float] = {}
-    for entry in sorted(history, key=lambda entry: (entry.effective_on, entry.recorded_at)):
-        if row.stopped_on is None or entry.effective_on <= row.stopped_on:
-            by_day[max(entry.effective_on, row.started_on)] = entry.dose_mg_per_day
-    steps: list[tuple[dt.date, float]] = []
-    for day, dose in sorted(by_day.items()):
-        if not steps:
-            steps.append((row.started_on, dose))
-        elif dose != steps[-1][1]:
-            steps.append((day, dose))
-    return tuple(steps) or ((row.started_on, row.dose_mg_per_day),)
-
-
-def _continues(stopped: MedicationRow, stop_day: dt.date, started: MedicationRow) -> bool:
-    gap = (started.started_on - stop_day).days
-    return (
-        stopped.id != started.id
-        and _key(stopped.name) == _key(started.name)
-        and 0 <= gap <= MAX_DOSE_CHANGE_GAP_DAYS
-    )
-
-
-def medication_changes(
-    rows: Iterable[MedicationRow],
-    windows: Iterable[Window],
-    doses: Iterable[MedicationDoseRow] = (),
+def changes_in_windows(
+    events: Iterable[MedicationEvent], windows: Sequence[Window]
 ) -> tuple[MedicationChange, ...]:
-    """Starts, stops and dose changes on a day of one of ``windows`` (clipped), in date order."""
-    windows = tuple(windows)
-    rows = tuple(rows)
-    history: defaultdict[UUID, list[MedicationDoseRow]] = defaultdict(list)
-    for entry in doses:
-        history[entry.medication_id].append(entry)
-    steps = {row.id: dose_steps(row, history[row.id]) for row in rows}
-    starts = sorted(
-        (row for row in rows if window_name_of(windows, row.started_on) is not None),
-        key=lambda row: (row.started_on, _key(row.name), str(row.id)),
-    )
-    stops = sorted(
-        (
-            (row, row.stopped_on)
-            for row in rows
-            if row.stopped_on is not None and window_name_of(windows, row.stopped_on) is not None
-        ),
-        key=lambda pair: (pair[1], _key(pair[0].name), str(pair[0].id)),
-    )
-    changes = _in_place_changes(rows, steps, windows)
-    for stopped, stop_day in stops:
-        started = next((row for row in starts if _continues(stopped, stop_day, row)), None)
-        stop_dose = steps[stopped.id][-1][1]
-        if started is None:
-            changes.append(_change(windows, "stop", stopped, stop_day, stop_dose))
-            continue
-        starts.remove(started)
-        start_dose = steps[started.id][0][1]
-        if start_dose != stop_dose:
+    """The events on a day of one of ``windows``, each with the (first) window holding it."""
+    changes: list[MedicationChange] = []
+    for event in events:
+        window = window_name_of(windows, event.date)
+        if window is not None:
             changes.append(
-                _change(windows, "dose_change", started, started.started_on, start_dose, stop_dose)
+                MedicationChange(
+                    event.date,
+                    event.kind,
+                    event.medication_id,
+                    event.name,
+                    window,
+                    event.mg_per_day,
+                    event.previous_mg_per_day,
+                )
             )
-    changes.extend(
-        _change(windows, "start", row, row.started_on, steps[row.id][0][1]) for row in starts
-    )
-    return tuple(sorted(changes, key=lambda change: (change.date, _key(change.name), change.kind)))
-
-
-def _in_place_changes(
-    rows: Sequence[MedicationRow], steps: Mapping[UUID, DoseSteps], windows: tuple[Window, ...]
-) -> list[MedicationChange]:
-    """Dose changes read from the history: each step after the first is one."""
-    return [
-        _change(windows, "dose_change", row, day, dose, previous)
-        for row in rows
-        for (_, previous), (day, dose) in zip(steps[row.id], steps[row.id][1:], strict=False)
-        if window_name_of(windows, day) is not None
-    ]
-
-
-def _change(
-    windows: tuple[Window, ...],
-    kind: ChangeKind,
-    row: MedicationRow,
-    day: dt.date,
-    dose: float,
-    previous_dose_mg_per_day: float | None = None,
-) -> MedicationChange:
-    window = window_name_of(windows, day)
-    assert window is not None  # only days inside a window get here
-    return MedicationChange(kind, day, window, row.id, row.name, dose, previous_dose_mg_per_day)
+    return tuple(changes)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
+from functools import cached_property
 
 from app.trends.days import day_range, inclusive_days
 from app.trends.inputs import CheckinRow, EpisodeRow
@@ -21,6 +22,9 @@ from app.trends.windows import Window
 BNI_ORDER = ("I", "II", "IIIa", "IIIb", "IV", "V")
 BNI_CONTROLLED = frozenset(BNI_ORDER[:4])
 SPONTANEOUS = "spontaneous"
+COMPARED = ("attacks_per_day", "mean_intensity", "pain_burden_per_day")
+BLOCK_DAYS = 7
+BLOCK_MIN_OBSERVED_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class RangeSummary:
 
     start: date
     end: date
-    daily_attacks: tuple[int, ...]  # one entry per observed day, in day order
+    daily: tuple[tuple[date, int], ...]  # (day, attacks) for each observed day, in day order
     pain_free_days: int
     episodes: tuple[EpisodeRow, ...]
     checkins: tuple[CheckinRow, ...]
@@ -74,11 +78,16 @@ class RangeSummary:
 
     @property
     def observed_days(self) -> int:
-        return len(self.daily_attacks)
+        return len(self.daily)
 
-    @property
+    @cached_property
     def attacks(self) -> int:
-        return sum(self.daily_attacks)
+        return sum(attacks for _, attacks in self.daily)
+
+    @cached_property
+    def burden(self) -> int:
+        """Σ intensity x attack_count: each attack of a volley counts with its intensity."""
+        return sum(episode.intensity * episode.attack_count for episode in self.episodes)
 
     @property
     def attacks_per_day(self) -> Fraction | None:
@@ -86,12 +95,12 @@ class RangeSummary:
 
     @property
     def mean_intensity(self) -> Fraction | None:
-        return _ratio(sum(episode.intensity for episode in self.episodes), len(self.episodes))
+        """Attack-weighted: "30 shocks at NRS 9" weighs 30 times one shock."""
+        return _ratio(self.burden, self.attacks)
 
     @property
     def pain_burden_per_day(self) -> Fraction | None:
-        burden = sum(episode.intensity * episode.attack_count for episode in self.episodes)
-        return _ratio(burden, self.observed_days)
+        return _ratio(self.burden, self.observed_days)
 
     @property
     def max_intensity(self) -> int | None:
@@ -99,17 +108,26 @@ class RangeSummary:
 
     def exact(self, metric: str) -> Fraction | None:
         """One of the compared metrics by its contract name, exactly."""
-        values = {
-            "attacks_per_day": self.attacks_per_day,
-            "mean_intensity": self.mean_intensity,
-            "pain_burden_per_day": self.pain_burden_per_day,
-        }
-        return values[metric]
+        if metric not in COMPARED:
+            raise ValueError(f"not a compared metric: {metric}")
+        value: Fraction | None = getattr(self, metric)
+        return value
+
+    def block_rates(self) -> tuple[Fraction, ...]:
+        """The rates of the counting 7-day blocks from ``start`` (≥ 3 observed days each)."""
+        blocks: defaultdict[int, list[int]] = defaultdict(list)
+        for day, attacks in self.daily:
+            blocks[(day - self.start).days // BLOCK_DAYS].append(attacks)
+        return tuple(
+            Fraction(sum(counts), len(counts))
+            for _, counts in sorted(blocks.items())
+            if len(counts) >= BLOCK_MIN_OBSERVED_DAYS
+        )
 
 
 def summarise(index: DiaryIndex, start: date, end: date) -> RangeSummary:
     """Collect the observed days, episodes and check-ins of ``[start, end]``."""
-    daily_attacks: list[int] = []
+    daily: list[tuple[date, int]] = []
     pain_free_days = 0
     episodes: list[EpisodeRow] = []
     checkins: list[CheckinRow] = []
@@ -118,11 +136,9 @@ def summarise(index: DiaryIndex, start: date, end: date) -> RangeSummary:
         episodes.extend(day_episodes)
         checkins.extend(index.checkins_by_day.get(day, ()))
         if day in index.observed_days:
-            daily_attacks.append(sum(episode.attack_count for episode in day_episodes))
+            daily.append((day, sum(episode.attack_count for episode in day_episodes)))
             pain_free_days += not day_episodes
-    return RangeSummary(
-        start, end, tuple(daily_attacks), pain_free_days, tuple(episodes), tuple(checkins)
-    )
+    return RangeSummary(start, end, tuple(daily), pain_free_days, tuple(episodes), tuple(checkins))
 
 
 @dataclass(frozen=True)
@@ -137,7 +153,7 @@ class WindowMetrics:
     coverage: float
     attacks: int
     attacks_per_day: float | None
-    attacks_per_day_ci95: tuple[float, float] | None
+    weekly_rate_range: tuple[float, float] | None
     mean_intensity: float | None
     max_intensity: int | None
     pain_burden_per_day: float | None
@@ -151,16 +167,25 @@ class WindowMetrics:
     trigger_counts: dict[str, int]
 
 
-def window_metrics(
-    window: Window, summary: RangeSummary, ci95: tuple[float, float] | None
-) -> WindowMetrics:
-    """The published metrics of ``window``; ``ci95`` comes from ``stats.bootstrap_ci``."""
+def weekly_rate_range(summary: RangeSummary) -> tuple[float, float] | None:
+    """[min, max] of the counting blocks' rates; ``None`` under 2 counting blocks."""
+    rates = summary.block_rates()
+    if len(rates) < 2:
+        return None
+    return float(min(rates)), float(max(rates))
+
+
+def window_metrics(window: Window, summary: RangeSummary) -> WindowMetrics:
+    """The published metrics of ``window``."""
     attacks_per_day = summary.attacks_per_day
     bnis = [row.bni for row in summary.checkins if row.bni is not None]
     background = [
         row.background_pain for row in summary.checkins if row.background_pain is not None
     ]
-    durations = [episode.duration_seconds for episode in summary.episodes]
+    # Per attack: a volley of 30 shocks logged as 60 s lasted 2 s a shock.
+    durations = [
+        Fraction(episode.duration_seconds, episode.attack_count) for episode in summary.episodes
+    ]
     return WindowMetrics(
         name=window.name,
         start=window.start,
@@ -170,7 +195,7 @@ def window_metrics(
         coverage=summary.observed_days / summary.days,
         attacks=summary.attacks,
         attacks_per_day=as_float(attacks_per_day),
-        attacks_per_day_ci95=ci95,
+        weekly_rate_range=weekly_rate_range(summary),
         mean_intensity=as_float(summary.mean_intensity),
         max_intensity=summary.max_intensity,
         pain_burden_per_day=as_float(summary.pain_burden_per_day),
@@ -192,8 +217,11 @@ def window_metrics(
 
 
 def trigger_counts(episodes: Iterable[EpisodeRow]) -> dict[str, int]:
-    """Episodes per trigger (an episode counts once per trigger it names), keys sorted."""
-    counts = Counter(trigger for episode in episodes for trigger in set(episode.triggers))
+    """Attacks per trigger (Σ attack_count of the episodes naming it), keys sorted."""
+    counts: Counter[str] = Counter()
+    for episode in episodes:
+        for trigger in set(episode.triggers):
+            counts[trigger] += episode.attack_count
     return dict(sorted(counts.items()))
 
 

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from typing import Literal
 from uuid import UUID
 
-from app.trends.assessments import (
-    InstrumentSummary,
-    Pgic,
-    latest_pgic,
-    summarise_assessments,
+from app.trends.analysis import SeriesAnalysis, analyse
+from app.trends.assessments import InstrumentSummary, Pgic, latest_pgic, summarise_assessments
+from app.trends.flags import Flag
+from app.trends.inputs import TrendInputs, Vitals
+from app.trends.medications import MedicationChange, changes_in_windows
+from app.trends.metrics import WindowMetrics, window_metrics
+from app.trends.relief import Relief
+from app.trends.sessions import (
+    AcuteResponse,
+    acute_response,
+    adverse_effects,
+    total_mg_per_kg,
+    vitals,
 )
-from app.trends.inputs import TrendInputs
-from app.trends.medications import MedicationChange, medication_changes
-from app.trends.metrics import DiaryIndex, WindowMetrics, summarise, window_metrics
-from app.trends.outcome import FIRST_FOLLOW_UP, follow_up_responder
-from app.trends.relief import relief_duration
-from app.trends.sessions import AcuteResponse, acute_response, adverse_effects
-from app.trends.stats import Comparison, bootstrap_ci, bootstrap_seed, compare
-from app.trends.windows import BASELINE, clip_windows, series_windows, session_span
+from app.trends.stats import MIN_OBSERVED_DAYS, Comparison
+from app.trends.windows import FOLLOW_UP_PREFIX, TREATMENT
 
-MIN_BASELINE_OBSERVED_DAYS = 7
+LOW_COVERAGE = 0.5
 
 
 @dataclass(frozen=True)
@@ -40,20 +43,25 @@ class TrendResult:
     series_id: UUID
     timezone: str
     as_of: date
-    first_session_date: date
-    last_session_date: date
+    start: date
+    end: date
+    course_id: UUID
+    booster: bool
+    baseline_source: Literal["own", "course"]
     sessions_count: int
+    total_mg_per_kg: float | None
     windows: tuple[WindowMetrics, ...]
     comparisons: tuple[Comparison, ...]
     responder: bool | None
-    relief_duration_days: int | None
-    relief_ongoing: bool | None
-    acute_response: AcuteResponse
-    adverse_effects: dict[str, int]
+    relief: Relief | None
+    baseline_flags: tuple[Flag, ...]
+    warnings: tuple[TrendWarning, ...]
     assessments: tuple[InstrumentSummary, ...]
     pgic: Pgic | None
+    acute_response: AcuteResponse
+    vitals: Vitals
+    adverse_effects: dict[str, int]
     medication_changes: tuple[MedicationChange, ...]
-    warnings: tuple[TrendWarning, ...]
 
 
 def compute_trend(inputs: TrendInputs) -> TrendResult:
@@ -61,100 +69,120 @@ def compute_trend(inputs: TrendInputs) -> TrendResult:
 
     Raises ``NoCompletedSession`` when no completed session lies on or before ``as_of``.
     """
-    series, as_of = inputs.series, inputs.as_of
+    analysis = analyse(inputs)
+    plan, as_of = analysis.plan, inputs.as_of
     sessions = [session for session in inputs.sessions if session.local_day <= as_of]
     completed = [session for session in sessions if session.completed]
-    start, end = session_span((session.local_day for session in completed), as_of)
-    all_windows = series_windows(series, start, end)
-    windows = clip_windows(all_windows, as_of)  # baseline and treatment end by as_of: both kept
-
-    index = DiaryIndex.build(inputs.episodes, inputs.checkins, last_day=as_of)
-    summaries = {window.name: summarise(index, window.start, window.end) for window in windows}
-    seed = bootstrap_seed(series.id)
     metrics = tuple(
-        window_metrics(
-            window, summaries[window.name], bootstrap_ci(summaries[window.name].daily_attacks, seed)
-        )
-        for window in windows
+        window_metrics(window, analysis.summaries[window.name]) for window in plan.windows
     )
-    baseline = summaries[BASELINE]
-    comparisons = tuple(
-        comparison
-        for window in windows[1:]
-        for comparison in compare(baseline, window.name, summaries[window.name])
-    )
-    last_follow_up_day = min(as_of, end + timedelta(days=series.follow_up_days))
-    relief = relief_duration(index, baseline.attacks_per_day, end, last_follow_up_day)
-    changes = medication_changes(inputs.medications, windows, inputs.medication_doses)
-    incomplete = len(sessions) - len(completed)
-
+    changes = changes_in_windows(analysis.events, plan.windows)
     return TrendResult(
-        series_id=series.id,
+        series_id=inputs.series.id,
         timezone=inputs.timezone,
         as_of=as_of,
-        first_session_date=start,
-        last_session_date=end,
+        start=plan.start,
+        end=plan.end,
+        course_id=plan.place.course_id,
+        booster=plan.place.booster,
+        baseline_source="course" if plan.place.booster else "own",
         sessions_count=len(completed),
+        total_mg_per_kg=total_mg_per_kg(completed),
         windows=metrics,
-        comparisons=comparisons,
-        responder=follow_up_responder(all_windows, as_of, baseline, summaries.get(FIRST_FOLLOW_UP)),
-        relief_duration_days=relief.duration_days,
-        relief_ongoing=relief.ongoing,
+        comparisons=analysis.comparisons,
+        responder=analysis.responder,
+        relief=analysis.relief,
+        baseline_flags=analysis.flags,
+        warnings=trend_warnings(analysis, metrics, changes, len(sessions) - len(completed)),
+        assessments=summarise_assessments(
+            inputs.assessments, plan.reference.start, as_of, plan.windows
+        ),
+        pgic=latest_pgic(inputs.assessments, plan.start, as_of),
         acute_response=acute_response(completed),
+        vitals=vitals(sessions),
         adverse_effects=adverse_effects(sessions),
-        assessments=summarise_assessments(inputs.assessments, start, windows[1:]),
-        pgic=latest_pgic(inputs.assessments, start, as_of),
         medication_changes=changes,
-        warnings=trend_warnings(metrics, changes, incomplete),
     )
+
+
+def _percent(fraction: float) -> str:
+    return f"{100 * fraction:.0f} %"
+
+
+def flag_warnings(analysis: SeriesAnalysis) -> list[TrendWarning]:
+    """One warning per baseline flag, in the flags' order; plain language, no patient text."""
+    reference = analysis.reference
+    days, observed = reference.days, reference.observed_days
+    coverage = _percent(observed / days)
+    window = analysis.plan.reference
+    since = (analysis.plan.start - window.end).days
+    texts: dict[Flag, str] = {
+        "short": f"The reference baseline has {observed} observed days, fewer than "
+        f"{MIN_OBSERVED_DAYS}: no change category, responder or relief can be given.",
+        "low_coverage": f"The reference baseline has diary data on {observed} of {days} days "
+        f"({coverage}), under 50 %: its attack rate B is uncertain.",
+        "selective_logging": f"The reference baseline has diary data on only {coverage} of its "
+        "days and not one pain-free day: unlogged days may have been pain-free, so B may be "
+        "overstated and the improvement flattered.",
+        "rising": "Attacks rose during the reference baseline (its later half at least 1.5 times "
+        "the earlier half): treatment often starts at a flare's peak, so part of any "
+        "improvement may be the flare passing (regression to the mean).",
+        "other_treatment": "A completed session of another series falls inside the reference "
+        "baseline: it is not an untreated baseline.",
+        "medication_change": "A maintenance-medication change falls inside the reference "
+        "baseline: B mixes two regimens.",
+        "old_reference": f"The reference baseline ended {since} days before this booster "
+        "(more than a year): the disease may have changed since.",
+        "medication_since_reference": "Maintenance medication changed between the reference "
+        "baseline and this booster: the comparison mixes treatments.",
+    }
+    return [TrendWarning(f"baseline_{flag}", texts[flag]) for flag in analysis.flags]
 
 
 def trend_warnings(
+    analysis: SeriesAnalysis,
     windows: Sequence[WindowMetrics],
     changes: Sequence[MedicationChange],
     incomplete_sessions: int,
 ) -> tuple[TrendWarning, ...]:
-    """The warnings of a report, baseline first; messages carry no patient-entered text."""
-    warnings: list[TrendWarning] = []
-    baseline = windows[0]
-    if baseline.observed_days == 0:
-        warnings.append(
-            TrendWarning(
-                "no_baseline",
-                "The baseline has no observed day: no change from baseline can be computed.",
-            )
+    """The warnings of a report: baseline flags first; messages carry no patient text."""
+    warnings = flag_warnings(analysis)
+    reference_name = analysis.plan.reference.name
+    warnings.extend(
+        TrendWarning(
+            "low_coverage",
+            f"Window {window.name} has diary data on {window.observed_days} of {window.days} "
+            f"days ({_percent(window.coverage)}), under 50 %.",
         )
-    if baseline.observed_days < MIN_BASELINE_OBSERVED_DAYS:
-        warnings.append(
-            TrendWarning(
-                "baseline_few_observed_days",
-                f"The baseline has {baseline.observed_days} observed days, fewer than "
-                f"{MIN_BASELINE_OBSERVED_DAYS}: comparisons with it are unreliable.",
-            )
+        for window in windows
+        if window.name != reference_name and window.coverage < LOW_COVERAGE
+    )
+    during = [
+        change
+        for change in changes
+        if change.window == TREATMENT or change.window.startswith(FOLLOW_UP_PREFIX)
+    ]
+    if during:
+        added = sum(
+            change.previous_mg_per_day is None or change.mg_per_day > change.previous_mg_per_day
+            for change in during
         )
-    for window in windows:
-        if 2 * window.observed_days < window.days:
-            warnings.append(
-                TrendWarning(
-                    "low_coverage",
-                    f"Window {window.name} has diary data on {window.observed_days} of "
-                    f"{window.days} days ({window.coverage:.0%}), under 50 %.",
-                )
-            )
-    if changes:
         warnings.append(
             TrendWarning(
                 "medication_changed_during_series",
-                f"{len(changes)} maintenance-medication change(s) fall inside the report's "
-                "windows (see medication_changes): comparisons may be confounded.",
+                f"{len(during)} maintenance-medication change(s) fall in the treatment or "
+                f"follow-up windows (see medication_changes), {added} of them a start or dose "
+                "increase, which ends the look at relief (censored); a stop or decrease may "
+                "bring the end of relief earlier. Comparisons after a change are confounded.",
             )
         )
     if incomplete_sessions:
         warnings.append(
             TrendWarning(
                 "incomplete_sessions_excluded",
-                f"{incomplete_sessions} incomplete session(s) are left out of the session dates, "
-                "the session count and the acute response; their adverse effects are counted.",
+                f"{incomplete_sessions} incomplete session(s) are left out of start, end, the "
+                "session count, the dose and the acute response; their adverse effects and "
+                "vitals are counted.",
             )
         )
     return tuple(warnings)

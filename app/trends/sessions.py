@@ -1,13 +1,13 @@
-"""What the sessions themselves show: acute pain response and adverse effects."""
+"""What the sessions themselves show: acute response, dose, vitals and adverse effects."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from app.trends.inputs import SessionRow
+from app.trends.inputs import SessionRow, Vitals
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,30 @@ def acute_response(completed_sessions: Iterable[SessionRow]) -> AcuteResponse:
     before = Fraction(sum(pain for pain, _ in pairs), len(pairs))
     after = Fraction(sum(pain for _, pain in pairs), len(pairs))
     return AcuteResponse(len(pairs), float(before), float(after), float(before - after))
+
+
+def total_mg_per_kg(completed_sessions: Sequence[SessionRow]) -> float | None:
+    """Σ dose_mg_per_kg over the completed sessions; ``None`` if one of them lacks it."""
+    doses = [session.dose_mg_per_kg for session in completed_sessions]
+    if any(dose is None for dose in doses):
+        return None
+    return sum(dose for dose in doses if dose is not None)
+
+
+def _extreme(values: Iterable[int | None], pick: Callable[[Iterable[int]], int]) -> int | None:
+    present = [value for value in values if value is not None]
+    return pick(present) if present else None
+
+
+def vitals(sessions: Sequence[SessionRow]) -> Vitals:
+    """The highest blood pressure and heart rate and the lowest SpO₂ over the sessions."""
+    recorded = [session.vitals for session in sessions]
+    return Vitals(
+        systolic_max=_extreme((v.systolic_max for v in recorded), max),
+        diastolic_max=_extreme((v.diastolic_max for v in recorded), max),
+        heart_rate_max=_extreme((v.heart_rate_max for v in recorded), max),
+        spo2_min=_extreme((v.spo2_min for v in recorded), min),
+    )
 
 
 def adverse_effects(sessions: Iterable[SessionRow]) -> dict[str, int]:

@@ -1,17 +1,34 @@
-"""The windows of a trend report: baseline, treatment and 28-day follow-up blocks."""
+"""The windows of a trend report and the horizon that cuts the follow-up.
+
+baseline = [start - baseline_days, start - 1]; reference_baseline (boosters) = the course's
+first series' baseline; treatment = [start, end]; follow_up_1..k = consecutive 28-day blocks
+from end + 1, all cut at the horizon H = min(end + follow_up_days, next_start - 1, as_of).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 from app.trends.days import ONE_DAY, inclusive_days
-from app.trends.inputs import SeriesInfo
 
 FOLLOW_UP_BLOCK_DAYS = 28
 BASELINE = "baseline"
+REFERENCE_BASELINE = "reference_baseline"
 TREATMENT = "treatment"
+FOLLOW_UP_PREFIX = "follow_up_"
+FIRST_FOLLOW_UP = "follow_up_1"
+
+# Why the look at a series stops; on a tie the first of this order names it (API.md, Relief).
+CensorReason = Literal["as_of", "follow_up_end", "next_series", "medication_change", "data_gap"]
+BOUND_ORDER: tuple[CensorReason, ...] = (
+    "as_of",
+    "follow_up_end",
+    "next_series",
+    "medication_change",
+)
 
 
 class NoCompletedSession(Exception):
@@ -38,52 +55,43 @@ class Window:
         return self.start <= day <= self.end
 
 
-def follow_up_windows(end: date, follow_up_days: int) -> tuple[Window, ...]:
-    """Consecutive 28-day blocks from ``end + 1``, the last one cut at ``end + follow_up_days``."""
+@dataclass(frozen=True)
+class Bound:
+    """The last day looked at, and which limit set it."""
+
+    day: date
+    reason: CensorReason
+
+
+def earliest(bounds: Iterable[Bound]) -> Bound:
+    """The earliest bound; on a tie the one whose reason comes first in ``BOUND_ORDER``."""
+    return min(bounds, key=lambda bound: (bound.day, BOUND_ORDER.index(bound.reason)))
+
+
+def horizon(end: date, follow_up_days: int, next_start: date | None, as_of: date) -> Bound:
+    """H = min(end + follow_up_days, next_start - 1, as_of), with the limit that set it."""
+    bounds = [Bound(as_of, "as_of"), Bound(end + timedelta(days=follow_up_days), "follow_up_end")]
+    if next_start is not None:
+        bounds.append(Bound(next_start - ONE_DAY, "next_series"))
+    return earliest(bounds)
+
+
+def baseline_window(name: str, start: date, baseline_days: int) -> Window:
+    """The ``baseline_days`` days before ``start``."""
+    return Window(name, start - timedelta(days=baseline_days), start - ONE_DAY)
+
+
+def follow_up_windows(end: date, last_day: date) -> tuple[Window, ...]:
+    """Consecutive 28-day blocks from ``end + 1``, the last one cut at ``last_day`` (H)."""
     blocks: list[Window] = []
-    for number, offset in enumerate(range(0, follow_up_days, FOLLOW_UP_BLOCK_DAYS), start=1):
-        length = min(FOLLOW_UP_BLOCK_DAYS, follow_up_days - offset)
-        first = end + timedelta(days=offset + 1)
-        blocks.append(Window(f"follow_up_{number}", first, first + timedelta(days=length - 1)))
+    first = end + ONE_DAY
+    while first <= last_day:
+        last = min(first + timedelta(days=FOLLOW_UP_BLOCK_DAYS - 1), last_day)
+        blocks.append(Window(f"{FOLLOW_UP_PREFIX}{len(blocks) + 1}", first, last))
+        first = last + ONE_DAY
     return tuple(blocks)
 
 
-def series_windows(series: SeriesInfo, start: date, end: date) -> tuple[Window, ...]:
-    """All windows of a series whose first completed session is on ``start``, last on ``end``."""
-    baseline = Window(BASELINE, start - timedelta(days=series.baseline_days), start - ONE_DAY)
-    treatment = Window(TREATMENT, start, end)
-    return (baseline, treatment, *follow_up_windows(end, series.follow_up_days))
-
-
-def clip_windows(windows: Iterable[Window], as_of: date) -> tuple[Window, ...]:
-    """Each window cut at ``as_of``; a window is dropped only when no day of it is left."""
-    return tuple(
-        Window(window.name, window.start, min(window.end, as_of))
-        for window in windows
-        if window.start <= as_of
-    )
-
-
-def session_span(completed_session_days: Iterable[date], as_of: date) -> tuple[date, date]:
-    """``(start, end)``: the first and last local day of a completed session up to ``as_of``."""
-    days = [day for day in completed_session_days if day <= as_of]
-    if not days:
-        raise NoCompletedSession("no completed session up to as_of")
-    return min(days), max(days)
-
-
-def window_range(
-    series: SeriesInfo, completed_session_days: Iterable[date], as_of: date
-) -> tuple[date, date]:
-    """The inclusive local-day range the loader must read episodes and check-ins for.
-
-    Raises ``NoCompletedSession`` when no completed session lies on or before ``as_of``.
-    """
-    start, end = session_span(completed_session_days, as_of)
-    windows = clip_windows(series_windows(series, start, end), as_of)
-    return windows[0].start, windows[-1].end
-
-
 def window_name_of(windows: Iterable[Window], day: date) -> str | None:
-    """The name of the window holding ``day``, or ``None`` outside all of them."""
+    """The name of the first window holding ``day``, or ``None`` outside all of them."""
     return next((window.name for window in windows if window.contains(day)), None)

@@ -12,13 +12,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
 from app.models import MedicationDose
-from app.schemas.trends import TrendOut
+from app.schemas.trends import (
+    CohortGroupOut,
+    OutlookOut,
+    ReadinessOut,
+    ReliefSurvivalOut,
+    TrendOut,
+)
 from app.services.context import AppContext
-from app.trends import TrendResult
+from app.trends import Outlook, Readiness, ReliefSurvival, TrendResult
+from app.trends.cohort import CohortGroup
 from app.trends.days import local_today
 from tests.helpers import Api
-from tests.trend_data import API, add_series, add_session, episode, series_url, upload
-from tests.trend_scenarios import Scenario, berlin_scenario, get_trend
+from tests.trend_data import API, berlin, episode, series_url, trend_patient
 
 
 @contextmanager
@@ -49,16 +55,16 @@ def rows_read(ctx: AppContext, statement: str, parameters: Any) -> int:
         connection.close()
 
 
-def test_only_the_window_range_is_read(api: Api, client: TestClient, ctx: AppContext) -> None:
-    scenario = berlin_scenario(api, client, ctx)
+def test_only_the_window_range_is_read(api: Api, ctx: AppContext) -> None:
+    scenario = berlin(api)
     # Years of diary before the baseline: 600 episodes the trend must never read.
     old = [
         episode(f"20{23 + n // 300}-0{1 + n % 9}-1{n % 10}T1{n % 10}:00:00+01:00", 5)
         for n in range(600)
     ]
-    upload(client, scenario.patient, old)
+    scenario.patient.upload(old)
     with statements(ctx) as seen:
-        trend = get_trend(client, scenario, "2026-05-10")
+        trend = scenario.trend("2026-05-10")
     assert trend["windows"][0]["attacks"] == 24
     episode_reads = [(s, p) for s, p in seen if "FROM episodes" in s]
     assert len(episode_reads) == 1
@@ -80,16 +86,15 @@ def test_only_the_window_range_is_read(api: Api, client: TestClient, ctx: AppCon
 
 def test_a_dose_patched_during_the_series(api: Api, client: TestClient, ctx: AppContext) -> None:
     """PATCH changes the dose in place; the trend still sees the change and warns."""
-    patient = api.register(timezone="Europe/Berlin")
-    assert patient.patient_id is not None
+    patient = trend_patient(api)
     today = local_today("Europe/Berlin")
     first_session = today - timedelta(days=20)
     baseline = [
         episode(f"{first_session - timedelta(days=n)}T09:00:00+01:00", 4, 7) for n in range(1, 8)
     ]
-    upload(client, patient, baseline)
-    sid = add_series(ctx, patient.patient_id, baseline_days=7, follow_up_days=28)
-    add_session(ctx, patient.patient_id, sid, f"{first_session}T10:00:00+01:00")
+    patient.upload(baseline)
+    sid = patient.series(baseline_days=7, follow_up_days=28)
+    patient.session(sid, f"{first_session}T10:00:00+01:00")
     meds = f"{API}/patients/me/medications"
     r = client.post(
         meds,
@@ -102,21 +107,21 @@ def test_a_dose_patched_during_the_series(api: Api, client: TestClient, ctx: App
     unchanged = client.patch(f"{meds}/{mid}", json=rename, headers=patient.headers)
     assert unchanged.status_code == 200
     assert doses(ctx) == 1  # the history: the dose from started_on
-    assert get_trend(client, Scenario(patient, sid), None)["medication_changes"] == []
+    assert patient.trend(sid)["medication_changes"] == []
 
     r = client.patch(f"{meds}/{mid}", json={"dose_mg_per_day": 800}, headers=patient.headers)
     assert r.status_code == 200, r.text
     assert doses(ctx) == 2  # the new dose from today (no dose_changed_on: the default)
-    trend = get_trend(client, Scenario(patient, sid), None)
+    trend = patient.trend(sid)
     assert trend["medication_changes"] == [
         {
-            "kind": "dose_change",
             "date": today.isoformat(),
-            "window": "follow_up_1",
+            "kind": "dose",
             "medication_id": mid,
             "name": "carbamazepine",
-            "dose_mg_per_day": 800.0,
-            "previous_dose_mg_per_day": 600.0,
+            "window": "follow_up_1",
+            "mg_per_day": 800.0,
+            "previous_mg_per_day": 600.0,
         }
     ]
     assert "medication_changed_during_series" in [w["code"] for w in trend["warnings"]]
@@ -128,14 +133,14 @@ def test_a_dose_patched_during_the_series(api: Api, client: TestClient, ctx: App
     body["dose_mg_per_day"] = 1000
     assert client.put(f"{meds}/{mid}", json=body, headers=patient.headers).status_code == 200
     assert doses(ctx) == 2  # today's entry replaced: one dose per day
-    changes = get_trend(client, Scenario(patient, sid), None)["medication_changes"]
+    changes = patient.trend(sid)["medication_changes"]
     # Two changes today: the day's last dose counts against the day before.
-    assert [(c["kind"], c["dose_mg_per_day"], c["previous_dose_mg_per_day"]) for c in changes] == [
-        ("dose_change", 1000.0, 600.0)
+    assert [(c["kind"], c["mg_per_day"], c["previous_mg_per_day"]) for c in changes] == [
+        ("dose", 1000.0, 600.0)
     ]
     # A deleted medication takes its changes out of the report.
     assert client.delete(f"{meds}/{mid}", headers=patient.headers).status_code == 204
-    assert get_trend(client, Scenario(patient, sid), None)["medication_changes"] == []
+    assert patient.trend(sid)["medication_changes"] == []
 
 
 def doses(ctx: AppContext) -> int:
@@ -143,33 +148,28 @@ def doses(ctx: AppContext) -> int:
         return int(session.scalar(select(func.count()).select_from(MedicationDose)) or 0)
 
 
-def test_a_move_to_another_zone_moves_no_recorded_day(
-    api: Api, client: TestClient, ctx: AppContext
-) -> None:
+def test_a_move_to_another_zone_moves_no_recorded_day(api: Api, client: TestClient) -> None:
     """Each episode and session keeps the local day of the offset it was written with; a later
     change of the patient's zone re-buckets nothing. (Until issue 10 all history was re-read in
     the current zone: 01:30 in Berlin became 19:30 the evening before in New York.)"""
-    patient = api.register(timezone="Europe/Berlin")
-    assert patient.patient_id is not None
+    patient = trend_patient(api)
     # 23:30 in Berlin is 17:30 in New York: the same day in both zones.
     # 01:30 in Berlin is 19:30 the evening before in New York: it stays on 02-04.
-    upload(
-        client,
-        patient,
+    patient.upload(
         [
             episode("2026-02-02T23:30:00+01:00", 2),
             episode("2026-02-04T01:30:00+01:00", 3),
         ],
     )
-    sid = add_series(ctx, patient.patient_id, baseline_days=7, follow_up_days=28)
-    add_session(ctx, patient.patient_id, sid, "2026-02-06T15:00:00+01:00")
-    before = get_trend(client, Scenario(patient, sid), "2026-02-20")["windows"][0]
+    sid = patient.series(baseline_days=7, follow_up_days=28)
+    patient.session(sid, "2026-02-06T15:00:00+01:00")
+    before = patient.trend(sid, "2026-02-20")["windows"][0]
     assert (before["observed_days"], before["attacks"]) == (2, 5)
     r = client.patch(
         f"{API}/patients/me", json={"timezone": "America/New_York"}, headers=patient.headers
     )
     assert r.status_code == 200, r.text
-    after = get_trend(client, Scenario(patient, sid), "2026-02-20")
+    after = patient.trend(sid, "2026-02-20")
     assert after["timezone"] == "America/New_York"
     baseline = after["windows"][0]
     assert (baseline["start"], baseline["end"]) == ("2026-01-30", "2026-02-05")
@@ -184,7 +184,13 @@ def test_a_move_to_another_zone_moves_no_recorded_day(
 
 def test_the_response_model_mirrors_the_pure_result() -> None:
     """TrendOut and its parts have exactly the fields of the dataclasses they serialise."""
-    pairs: list[tuple[type[Any], type[Any]]] = [(TrendResult, TrendOut)]
+    pairs: list[tuple[type[Any], type[Any]]] = [
+        (TrendResult, TrendOut),
+        (Readiness, ReadinessOut),
+        (Outlook, OutlookOut),
+        (ReliefSurvival, ReliefSurvivalOut),
+        (CohortGroup, CohortGroupOut),
+    ]
     checked = 0
     while pairs:
         result_type, schema = pairs.pop()
@@ -196,7 +202,7 @@ def test_the_response_model_mirrors_the_pure_result() -> None:
             if nested is not None:
                 pairs.append((_dataclass_of(result_type, hints[name]), nested))
         checked += 1
-    assert checked == 10
+    assert checked == 16
 
 
 def _nested_schema(annotation: Any) -> type[Any] | None:
@@ -219,7 +225,7 @@ def _dataclass_of(owner: type[Any], hint: str) -> type[Any]:
 
 
 def test_chart_and_report_share_the_loader(api: Api, client: TestClient, ctx: AppContext) -> None:
-    scenario = berlin_scenario(api, client, ctx)
+    scenario = berlin(api)
     with statements(ctx) as seen:
         r = client.get(
             series_url("me", scenario.series_id, "report"),
@@ -235,20 +241,17 @@ def test_an_hour_read_before_a_dst_midnight_is_not_counted(
 ) -> None:
     """In Santiago DST starts at midnight (2026-09-06 00:00 -> 01:00): the UTC bounds of the
     baseline's first day start an hour early, at 23:00 on 09-05; that hour stays outside."""
-    patient = api.register(timezone="America/Santiago")
-    assert patient.patient_id is not None
-    upload(
-        client,
-        patient,
+    patient = trend_patient(api, zone="America/Santiago")
+    patient.upload(
         [
             episode("2026-09-05T23:30:00-04:00", 9),  # 03:30 UTC on 09-06, local 09-05
             episode("2026-09-06T01:30:00-03:00", 2),  # the first minutes of 09-06
         ],
     )
-    sid = add_series(ctx, patient.patient_id, baseline_days=7, follow_up_days=28)
-    add_session(ctx, patient.patient_id, sid, "2026-09-13T10:00:00-03:00")
+    sid = patient.series(baseline_days=7, follow_up_days=28)
+    patient.session(sid, "2026-09-13T10:00:00-03:00")
     with statements(ctx) as seen:
-        baseline = get_trend(client, Scenario(patient, sid), "2026-09-20")["windows"][0]
+        baseline = patient.trend(sid, "2026-09-20")["windows"][0]
     assert (baseline["start"], baseline["observed_days"], baseline["attacks"]) == (
         "2026-09-06",
         1,

@@ -9,23 +9,19 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.security.headers import REPORT_CSP, SVG_CSP
-from app.services.context import AppContext
 from tests.helpers import Api, assert_problem
-from tests.trend_data import API, series_url
-from tests.trend_scenarios import berlin_scenario
+from tests.trend_data import API, berlin, induction_and_booster, iso, series_url
 
 HOSTILE_NAME = "<script>alert('name')</script>"
 HOSTILE_NOTES = '<script>alert("notes")</script><img src=x onerror=alert(1)>'
 
 
-def test_report_escapes_hostile_text_and_is_locked_down(
-    api: Api, client: TestClient, ctx: AppContext
-) -> None:
-    scenario = berlin_scenario(api, client, ctx, name=HOSTILE_NAME, notes=HOSTILE_NOTES)
+def test_report_escapes_hostile_text_and_is_locked_down(api: Api, client: TestClient) -> None:
+    course = induction_and_booster(api, name=HOSTILE_NAME, notes=HOSTILE_NOTES)
     r = client.get(
-        series_url("me", scenario.series_id, "report"),
-        params={"as_of": "2026-05-10"},
-        headers=scenario.patient.headers,
+        series_url("me", course.booster, "report"),
+        params={"as_of": iso(150)},
+        headers=course.patient.headers,
     )
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "text/html; charset=utf-8"
@@ -42,21 +38,26 @@ def test_report_escapes_hostile_text_and_is_locked_down(
         "Warnings",
         "Attacks and intensity by day",
         "Windows",
-        "Comparisons with baseline",
+        "Comparisons with the reference baseline",
+        "Triggers",
         "Acute response in sessions",
         "Sessions",
         "Adverse effects",
         "Questionnaires",
         "Medication changes",
+        "Definitions: what each number means, and its limits",
     ):
         assert f"<h2>{heading}</h2>" in html
+    assert "Booster of a course" in html
     assert "Yes: at least 50 % fewer attacks per day in follow-up 1" in html
-    assert "18 days (then back to at least half the baseline attack rate)" in html
+    assert "At least 59 days and still running on 2026-07-30: onset on 2026-06-04" in html
+    assert "<b>Ketamine IV booster</b> (this report)" in html  # the course's series
+    assert "Ketamine IV induction" in html
     assert "<svg" in html
 
 
-def test_chart_is_an_svg_document(api: Api, client: TestClient, ctx: AppContext) -> None:
-    scenario = berlin_scenario(api, client, ctx)
+def test_chart_is_an_svg_document(api: Api, client: TestClient) -> None:
+    scenario = berlin(api)
     r = client.get(
         series_url("me", scenario.series_id, "chart.svg"),
         params={"as_of": "2026-05-10"},
@@ -74,8 +75,8 @@ def timeseries(client: TestClient, headers: dict[str, str], **params: str) -> An
     return client.get(f"{API}/patients/me/timeseries", params=params, headers=headers)
 
 
-def test_day_buckets(api: Api, client: TestClient, ctx: AppContext) -> None:
-    scenario = berlin_scenario(api, client, ctx)
+def test_day_buckets(api: Api, client: TestClient) -> None:
+    scenario = berlin(api)
     r = timeseries(client, scenario.patient.headers, **{"from": "2026-03-25", "to": "2026-03-31"})
     assert r.status_code == 200, r.text
     items = r.json()["items"]
@@ -100,8 +101,8 @@ def test_day_buckets(api: Api, client: TestClient, ctx: AppContext) -> None:
     assert (by_day["31"]["attacks"], by_day["31"]["max_intensity"]) == (4, 8)
 
 
-def test_week_buckets_run_monday_to_sunday(api: Api, client: TestClient, ctx: AppContext) -> None:
-    scenario = berlin_scenario(api, client, ctx)
+def test_week_buckets_run_monday_to_sunday(api: Api, client: TestClient) -> None:
+    scenario = berlin(api)
     r = timeseries(
         client,
         scenario.patient.headers,
@@ -116,7 +117,7 @@ def test_week_buckets_run_monday_to_sunday(api: Api, client: TestClient, ctx: Ap
             "observed_days": 4,
             "attacks": 20,
             "attacks_per_day": 5.0,
-            "mean_intensity": 44 / 6,
+            "mean_intensity": 150 / 20,  # per attack
             "max_intensity": 8,
             "pain_free_days": 0,
         },
@@ -126,7 +127,7 @@ def test_week_buckets_run_monday_to_sunday(api: Api, client: TestClient, ctx: Ap
             "observed_days": 6,
             "attacks": 6,
             "attacks_per_day": 1.0,
-            "mean_intensity": 7.0,
+            "mean_intensity": 44 / 6,
             "max_intensity": 8,
             "pain_free_days": 4,
         },

@@ -4,33 +4,72 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from app.reports.chart import ChartSession, date_ticks, render_trend_chart, seven_day_mean
-from app.trends import TimeseriesItem
-from tests.reports.scenarios import (
-    Scenario,
+from app.reports.chart import (
+    ChartSeries,
+    ChartSession,
+    date_ticks,
+    render_trend_chart,
+    seven_day_mean,
+)
+from app.trends import TimeseriesItem, TrendResult, compute_trend, timeseries
+from tests.helpers import Api
+from tests.trend_data import (
+    HOSTILE,
+    Report,
     empty,
+    induction_and_booster,
     inside_treatment,
+    iso,
     no_baseline,
+    series_url,
     typical,
 )
-from tests.trends.builders import day
+from tests.trends.builders import daily, day, session, trend_inputs
 from tests.trends.test_purity import FORBIDDEN, imported_modules
 
 REPORTS = Path(__file__).resolve().parents[2] / "app" / "reports"
 
 SVG = "{http://www.w3.org/2000/svg}"
-SCENARIOS = {
+SCENARIOS: dict[str, Callable[[Api], Report]] = {
     "typical": typical,
     "no_baseline": no_baseline,
     "inside_treatment": inside_treatment,
     "empty": empty,
 }
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """What the renderer is given, for its unit tests (built from pure dataclasses)."""
+
+    trend: TrendResult
+    daily: tuple[TimeseriesItem, ...]
+    sessions: tuple[ChartSession, ...]
+
+    def svg(self) -> str:
+        return render_trend_chart(self.trend, self.daily, self.sessions, baseline_rate=4.0)
+
+
+def small() -> Drawn:
+    """Baseline 7 days at 4 attacks, sessions on days 0 and 2 (1 incomplete), as of day 20."""
+    inputs = trend_inputs(
+        20,
+        sessions=(session(0), session(1, completed=False), session(2)),
+        episodes=[*daily(range(-7, 0), 4), *daily(range(3, 21), 1)],
+        baseline_days=7,
+    )
+    trend = compute_trend(inputs)
+    days = timeseries(inputs.episodes, inputs.checkins, day(-7), day(20), "day")
+    sessions = tuple(ChartSession(row.local_day, row.completed) for row in inputs.sessions)
+    return Drawn(trend, days, sessions)
 
 
 def parse(svg: str) -> ET.Element:
@@ -62,8 +101,8 @@ def ids_matching(root: ET.Element, pattern: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_the_chart_is_a_self_contained_svg_document(name: str) -> None:
-    svg = SCENARIOS[name]().svg
+def test_the_chart_is_a_self_contained_svg_document(api: Api, name: str) -> None:
+    svg = SCENARIOS[name](api).svg()
     root = parse(svg)
     assert root.tag == f"{SVG}svg"
     assert "<script" not in svg.lower()
@@ -74,31 +113,39 @@ def test_the_chart_is_a_self_contained_svg_document(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "windows", "completed", "incomplete"),
+    ("name", "windows", "completed", "incomplete", "baseline_lines"),
     [
         (
             "typical",
             ["baseline", "treatment", "follow_up_1", "follow_up_2", "follow_up_3"],
             3,
             1,
+            True,
         ),
-        ("no_baseline", ["baseline", "treatment", "follow_up_1", "follow_up_2"], 1, 0),
+        ("no_baseline", ["baseline", "treatment", "follow_up_1", "follow_up_2"], 1, 0, False),
         # The session on day 5 lies after as_of (day 2): not drawn.
-        ("inside_treatment", ["baseline", "treatment"], 2, 1),
-        ("empty", ["baseline", "treatment", "follow_up_1"], 1, 0),
+        ("inside_treatment", ["baseline", "treatment"], 2, 1, True),
+        ("empty", ["baseline", "treatment", "follow_up_1"], 1, 0, False),
     ],
 )
-def test_windows_and_sessions_are_marked(
-    name: str, windows: list[str], completed: int, incomplete: int
+def test_windows_sessions_and_b_are_marked(
+    api: Api,
+    name: str,
+    windows: list[str],
+    completed: int,
+    incomplete: int,
+    baseline_lines: bool,
 ) -> None:
-    root = parse(SCENARIOS[name]().svg)
+    root = parse(SCENARIOS[name](api).svg())
     assert ids_matching(root, r"window-.*") == [f"window-{window}" for window in windows]
     assert len(ids_matching(root, r"session-\d+-completed")) == completed
     assert len(ids_matching(root, r"session-\d+-incomplete")) == incomplete
+    lines = ids_matching(root, r"(half-)?baseline-rate")
+    assert lines == (["baseline-rate", "half-baseline-rate"] if baseline_lines else [])
 
 
-def test_missing_days_are_hatched_never_drawn_as_zero() -> None:
-    root = parse(typical().svg)
+def test_missing_days_are_hatched_never_drawn_as_zero(api: Api) -> None:
+    root = parse(typical(api).svg())
     # Unobserved: days -10..-9, 0, 2..6, and 30, 35, ..., 70 (every fifth day after 27).
     assert drawn(group(root, "unobserved-days")) == 1 + 2 + 9
     # Attack bars: 12 baseline days, day 1, and 27..70 less the nine fifth days.
@@ -107,47 +154,72 @@ def test_missing_days_are_hatched_never_drawn_as_zero() -> None:
     assert drawn(group(root, "no-attack-days")) == 20
 
 
-def test_a_diary_without_data_draws_one_hatched_band_and_no_bars() -> None:
-    root = parse(empty().svg)
+def test_every_day_up_to_as_of_is_drawn_from_the_diary(api: Api) -> None:
+    """The induction's windows stop at its horizon (day 88, the booster starts on day 90); the
+    diary after it is still drawn, and the booster is marked."""
+    course = induction_and_booster(api)
+    response = course.patient.get(series_url("me", course.induction, "chart.svg"), iso(175))
+    root = parse(response.text)
+    assert ids_matching(root, r"window-follow_up_\d") == [
+        "window-follow_up_1", "window-follow_up_2", "window-follow_up_3",
+    ]  # fmt: skip
+    # Diary days -28..-1, 5..89 and 92..175 have attacks; only 0..4 and 90..91 have no data.
+    assert drawn(group(root, "daily-attacks")) == 28 + 85 + 84
+    assert drawn(group(root, "unobserved-days")) == 2
+    assert ids_matching(root, r"course-series-\d") == ["course-series-1"]
+    booster = course.patient.get(series_url("me", course.booster, "chart.svg"), iso(175))
+    root = parse(booster.text)
+    assert ids_matching(root, r"course-series-\d") == ["course-series-0"]
+    assert ids_matching(root, r"window-reference_baseline") == ["window-reference_baseline"]
+
+
+def test_a_diary_without_data_draws_one_hatched_band_and_no_bars(api: Api) -> None:
+    root = parse(empty(api).svg())
     assert drawn(group(root, "unobserved-days")) == 1
     assert drawn(group(root, "daily-attacks")) == 0
     assert drawn(group(root, "no-attack-days")) == 0
 
 
 def test_days_without_an_item_count_as_missing() -> None:
-    scenario = typical()
-    root = parse(render_trend_chart(scenario.trend, (), scenario.chart_sessions))
+    chart = small()
+    root = parse(render_trend_chart(chart.trend, (), chart.sessions))
     assert drawn(group(root, "unobserved-days")) == 1
     assert drawn(group(root, "daily-attacks")) == 0
-    assert len(ids_matching(root, r"session-.*")) == 4
+    assert len(ids_matching(root, r"session-.*")) == 3
 
 
 def test_rendering_is_deterministic_and_thread_safe() -> None:
-    scenario = typical()
-    again = render_trend_chart(scenario.trend, scenario.daily, scenario.chart_sessions)
-    assert again == scenario.svg
-    jobs = [typical(), empty(), inside_treatment(), typical()] * 2
+    chart = small()
+    first = chart.svg()
+    assert chart.svg() == first
+    plain = render_trend_chart(chart.trend, chart.daily, chart.sessions)
+    jobs = [chart, chart, chart, chart]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(render, jobs))
-    assert results == [job.svg for job in jobs]
+        results = list(pool.map(Drawn.svg, jobs))
+    assert results == [first] * 4
+    assert plain != first  # the B lines are drawn only when B is given
 
 
-def render(scenario: Scenario) -> str:
-    return render_trend_chart(scenario.trend, scenario.daily, scenario.chart_sessions)
+def test_no_patient_text_reaches_the_chart(api: Api) -> None:
+    report = typical(api, text=HOSTILE)
+    assert any("alert(1)" in change["name"] for change in report.trend()["medication_changes"])
+    assert "alert" not in report.svg()
 
 
-def test_no_patient_text_reaches_the_chart() -> None:
-    scenario = typical()
-    assert any("alert(1)" in change.name for change in scenario.trend.medication_changes)
-    assert "alert" not in scenario.svg
+def test_course_series_are_labelled_by_position_only() -> None:
+    assert ChartSeries(day(0), day(4), 0).label == "Induction"
+    assert ChartSeries(day(90), day(91), 2).label == "Booster 2"
 
 
-def test_days_after_as_of_are_not_drawn() -> None:
-    scenario = inside_treatment()
-    later = (item(4, observed=1, attacks=30), item(5, observed=1, attacks=30))
-    sessions = (*scenario.chart_sessions, ChartSession(day(3), completed=True))
-    svg = render_trend_chart(scenario.trend, (*scenario.daily, *later), sessions)
-    assert svg == scenario.svg
+def test_days_and_sessions_after_as_of_are_not_drawn() -> None:
+    chart = small()
+    later = (item(21, observed=1, attacks=30), item(22, observed=1, attacks=30))
+    sessions = (*chart.sessions, ChartSession(day(21), completed=True))
+    course = (ChartSeries(day(22), day(23), 1),)
+    svg = render_trend_chart(
+        chart.trend, (*chart.daily, *later), sessions, course=course, baseline_rate=4.0
+    )
+    assert svg == chart.svg()
 
 
 def test_the_report_modules_keep_to_their_layer() -> None:
@@ -159,10 +231,9 @@ def test_the_report_modules_keep_to_their_layer() -> None:
 
 
 def test_week_buckets_are_rejected() -> None:
-    scenario = typical()
     week = TimeseriesItem(day(0), day(6), 7, 14, 2.0, 5.0, 6, 0)
     with pytest.raises(ValueError, match="day buckets"):
-        render_trend_chart(scenario.trend, (week,), ())
+        render_trend_chart(small().trend, (week,), ())
 
 
 def item(offset: int, observed: int = 1, attacks: int = 0) -> TimeseriesItem:

@@ -6,7 +6,8 @@ import dataclasses
 import re
 import tomllib
 from collections import Counter
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from fnmatch import fnmatch
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,6 +15,14 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
+from app.reports.chart import ChartSession, render_trend_chart
+from app.reports.context import (
+    ReportContext,
+    ReportDiagnosis,
+    ReportPatient,
+    ReportSeries,
+    ReportSession,
+)
 from app.reports.html import (
     META_CSP,
     TEMPLATES,
@@ -22,35 +31,39 @@ from app.reports.html import (
     render_report_html,
 )
 from app.security.headers import REPORT_CSP
-from tests.reports.scenarios import (
+from app.trends import compute_trend, timeseries
+from tests.helpers import Api
+from tests.trend_data import (
     ATTRIBUTE_BREAKOUT,
     HOSTILE,
     SCRIPT,
-    build,
-    context,
+    Report,
     empty,
     inside_treatment,
+    iso,
     no_baseline,
+    trend_patient,
     typical,
 )
-from tests.trends.builders import daily, day, trend_inputs
+from tests.trends.builders import daily, day, session, trend_inputs
 
 SECTIONS = [
     "Summary",
     "Warnings",
     "Attacks and intensity by day",
     "Windows",
-    "Comparisons with baseline",
+    "Comparisons with the reference baseline",
+    "Triggers",
     "Acute response in sessions",
     "Sessions",
     "Adverse effects",
     "Questionnaires",
     "Medication changes",
-    "Definitions",
+    "Definitions: what each number means, and its limits",
 ]
 VOID = frozenset({"br", "col", "hr", "img", "input", "link", "meta", "source", "wbr"})
 URL_ATTRIBUTES = frozenset({"src", "href", "xlink:href", "action", "srcset", "poster", "data"})
-SCENARIOS = {
+SCENARIOS: dict[str, Callable[[Api], Report]] = {
     "typical": typical,
     "no_baseline": no_baseline,
     "inside_treatment": inside_treatment,
@@ -105,20 +118,14 @@ def parse(html: str) -> StrictParser:
     return parser
 
 
-def hostile_report() -> str:
-    return render_report_html(
-        context(typical(), name=HOSTILE, series_name=HOSTILE, protocol=HOSTILE, notes=HOSTILE)
-    )
-
-
-def test_the_report_renders_with_hostile_text_escaped() -> None:
-    html = hostile_report()
+def test_the_report_renders_with_hostile_text_escaped(api: Api) -> None:
+    html = typical(api, text=HOSTILE).html()
     assert SCRIPT not in html
     assert ATTRIBUTE_BREAKOUT not in html
     escaped = str(escape(HOSTILE))
-    # The name twice (title, header), series, protocol, four session notes, two medications'
-    # dose change (one row).
-    assert html.count(escaped) == 2 + 1 + 1 + 4 + 1
+    # The name twice (title, header), series, protocol, four session notes, the two
+    # medications' rows (a stop and a start).
+    assert html.count(escaped) == 2 + 1 + 1 + 4 + 2
     parsed = parse(html)
     assert parsed.tags["script"] == 0
     assert parsed.tags["img"] == 0
@@ -127,9 +134,8 @@ def test_the_report_renders_with_hostile_text_escaped() -> None:
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_every_section_is_there_and_no_null_is_printed(name: str) -> None:
-    ctx = context(SCENARIOS[name](), protocol=None, notes=None, birth_year=None, diagnosed_on=None)
-    parsed = parse(render_report_html(ctx))
+def test_every_section_is_there_and_no_null_is_printed(api: Api, name: str) -> None:
+    parsed = parse(SCENARIOS[name](api).html())
     assert parsed.headings == SECTIONS
     text = " ".join(parsed.text)
     assert not re.search(r"\b(None|nan|NaN|inf|null|undefined)\b", text)
@@ -137,8 +143,8 @@ def test_every_section_is_there_and_no_null_is_printed(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_the_report_loads_and_runs_nothing(name: str) -> None:
-    html = render_report_html(context(SCENARIOS[name]()))
+def test_the_report_loads_and_runs_nothing(api: Api, name: str) -> None:
+    html = SCENARIOS[name](api).html()
     parsed = parse(html)
     for forbidden in ("script", "link", "iframe", "object", "embed", "base", "img", "form"):
         assert parsed.tags[forbidden] == 0, forbidden
@@ -163,56 +169,88 @@ def test_the_csp_forbids_everything_but_inline_styles_and_data_images() -> None:
     assert META_CSP.startswith("default-src 'none'; style-src 'unsafe-inline'")
 
 
-def test_summary_of_a_responder() -> None:
-    html = render_report_html(context(typical()))
+def test_summary_of_a_responder(api: Api) -> None:
+    html = typical(api).html()
+    assert "First series of its course: compared with its own baseline" in html
+    assert "B = 6.00 attacks per observed day, 12 of 14 days observed (86 %)" in html
+    assert "flags: medication change" in html
     assert "Yes: at least 50 % fewer attacks per day in follow-up 1" in html
-    # Relief never ended up to as_of (day 70): 70 - 6 days after the last session on day 6.
-    assert "64 days, still ongoing on 2026-03-12" in html
-    assert "3, first 2026-01-01, last 2026-01-07" in html
+    # Relief from day 9 (R(7..9) = 0) and still running on day 70: 70 - 6 days at least.
+    assert f"At least 64 days and still running on {iso(70)}: onset on {iso(9)}" in html
+    assert f"3, first {iso(0)}, last {iso(6)}; total 1.50 mg/kg" in html
     assert "3 completed of 4 planned" in html
-    assert "Generated</dt><dd>2026-03-13 10:30 (Europe/Berlin)" in html
+    assert "Generated</dt><dd>20" in html
     for window in ("Baseline", "Treatment", "Follow-up 1", "Follow-up 2", "Follow-up 3"):
         assert f"{window}<br>" in html
     assert 'hypertension</td><td>1</td><td class="text">severe' in html
     assert 'nausea</td><td>2</td><td class="text">moderate' in html
-    assert "dose 400 → 600 mg/day" in html
-    assert '14 <span class="small">(2025-12-27)</span>' in html  # PHQ-9 before the series
+    assert "stopped (was 400 mg/day)" in html
+    assert "started, 600 mg/day" in html
+    assert "A maintenance-medication change falls inside the reference baseline" in html
+    assert "highest blood pressure 182/— mmHg, highest heart rate 96/min" in html
+    assert '<td class="text">eating</td><td>72</td>' in html  # triggers, counted in attacks
+    assert f'14 <span class="small">({iso(-5)}, Baseline)</span>' in html  # PHQ-9
     assert "Latest PGIC since the first session: 2 (much improved)" in html
 
 
-def test_summary_before_follow_up_and_sessions_after_as_of() -> None:
-    html = render_report_html(context(inside_treatment()))
+def test_summary_before_follow_up_and_sessions_after_as_of(api: Api) -> None:
+    html = inside_treatment(api).html()
     # as_of is day 2, the last completed session: follow_up_1 runs from day 3 to day 30.
-    assert "Pending: follow-up 1 is complete on 2026-01-31" in html
+    assert f"Pending: follow-up 1 is complete on {iso(30)}" in html
     assert "Follow-up 1<br>" not in html
-    assert "2026-01-06" not in html  # the session on day 5 comes after as_of
+    assert iso(5) not in html  # the session on day 5 comes after as_of
     assert html.count('<td class="notes wrap">') == 3
 
 
-def test_summary_of_a_non_responder_whose_relief_ended() -> None:
-    # 4 attacks a day before and after one session on day 0: R(3) over days 1..3 is back at
-    # the baseline rate, so relief lasted 3 - 1 = 2 days.
-    scenario = build(trend_inputs(40, episodes=daily(range(-7, 41), attacks=4), baseline_days=7))
-    ctx = context(scenario)
-    assert ctx.as_of == day(40)
-    html = render_report_html(ctx)
+def test_summary_of_a_series_without_relief(api: Api) -> None:
+    # 4 attacks a day before and after one session on day 0: the issue's "relief 2 days" is
+    # now "no relief".
+    patient = trend_patient(api)
+    patient.daily(range(-7, 41), 4)
+    sid = patient.series(baseline_days=7)
+    patient.sessions(sid, [0])
+    html = Report(patient, sid, iso(40)).html()
     assert "No: less than a 50 % reduction in attacks per day in follow-up 1" in html
-    assert "2 days (then back to at least half the baseline attack rate)" in html
+    assert "No relief: the 7-day attack rate did not stay under half the baseline rate" in html
 
 
-def test_summary_without_a_baseline() -> None:
-    html = render_report_html(context(no_baseline()))
-    assert "Not assessable: no baseline attack rate to compare with" in html
-    assert "Relief duration</dt><dd>Not assessable" in html
-    assert "The baseline has no observed day" in html
+def test_summary_without_a_baseline(api: Api) -> None:
+    html = no_baseline(api).html()
+    assert "Not assessable: too few diary days" in html
+    assert "Relief</dt><dd>Not assessable" in html
+    assert "The reference baseline has 0 observed days" in html
 
 
-def test_the_chart_is_inlined_without_its_xml_prolog() -> None:
-    scenario = typical()
-    html = render_report_html(context(scenario))
+def test_the_chart_is_inlined_without_its_xml_prolog(api: Api) -> None:
+    report = typical(api)
+    html = report.html()
     assert "<?xml" not in html
     assert "<!DOCTYPE svg" not in html
-    assert str(inline_chart(scenario.svg)) in html
+    assert str(inline_chart(report.svg())) in html
+
+
+def context(generated_at: datetime = datetime(2026, 3, 13, 9, 30, tzinfo=UTC)) -> ReportContext:
+    """A report context from pure dataclasses, for the renderer's own checks."""
+    inputs = trend_inputs(
+        20, sessions=(session(0),), episodes=[*daily(range(-7, 21), 2)], baseline_days=7
+    )
+    trend = compute_trend(inputs)
+    days = timeseries(inputs.episodes, inputs.checkins, day(-7), day(20), "day")
+    svg = render_trend_chart(trend, days, [ChartSession(day(0), True)])
+    return ReportContext(
+        patient=ReportPatient("Anna Example", "Europe/Berlin", 1961),
+        diagnosis=ReportDiagnosis("classical", "left", ("V2",), True, None),
+        series=ReportSeries("Ketamine IV", "ketamine_iv", 7, 84),
+        trend=trend,
+        sessions=(ReportSession(day(0), "iv"),),
+        chart_svg=svg,
+        generated_at=generated_at,
+    )
+
+
+def test_the_renderer_formats_generated_at_in_the_patient_zone() -> None:
+    html = render_report_html(context())
+    assert "Generated</dt><dd>2026-03-13 10:30 (Europe/Berlin)" in html
 
 
 NS = 'xmlns="http://www.w3.org/2000/svg"'
@@ -252,11 +290,11 @@ def test_a_safe_svg_is_inlined_as_it_is() -> None:
 
 def test_generated_at_must_be_aware() -> None:
     with pytest.raises(ValueError, match="aware"):
-        context(typical(), generated_at=datetime(2026, 3, 13, 9, 30))
+        context(generated_at=datetime(2026, 3, 13, 9, 30))
 
 
 def test_a_replaced_chart_is_checked_too() -> None:
-    ctx = dataclasses.replace(context(typical()), chart_svg=f"<svg {NS}><script/></svg>")
+    ctx = dataclasses.replace(context(), chart_svg=f"<svg {NS}><script/></svg>")
     with pytest.raises(UnsafeChart):
         render_report_html(ctx)
 

@@ -9,12 +9,14 @@ from uuid import UUID
 from app.trends import (
     AssessmentRow,
     CheckinRow,
+    DoseEntry,
     EpisodeRow,
-    MedicationDoseRow,
     MedicationRow,
+    OtherSeries,
     SeriesInfo,
     SessionRow,
     TrendInputs,
+    Vitals,
 )
 
 DAY0 = date(2026, 1, 1)
@@ -51,6 +53,8 @@ def session(
     before: int | None = None,
     after: int | None = None,
     effects: Iterable[tuple[str, str]] = (),
+    mg_per_kg: float | None = 0.5,
+    vitals: Vitals = Vitals(),
 ) -> SessionRow:
     return SessionRow(
         UUID(int=offset + 1000 * completed + 10**6),
@@ -59,6 +63,8 @@ def session(
         before,
         after,
         tuple(effects),
+        mg_per_kg,
+        vitals,
     )
 
 
@@ -69,17 +75,45 @@ def assessment(instrument: str, offset: int, total: int, hour: int = 12) -> Asse
 
 
 def medication(
-    number: int, name: str, dose: float, started: int, stopped: int | None = None
+    number: int,
+    name: str,
+    dose: float,
+    started: int,
+    stopped: int | None = None,
+    doses: Iterable[tuple[int, float]] = (),
 ) -> MedicationRow:
+    """Medication ``number``; ``doses``: (day offset, mg per day) history entries, oldest first."""
     return MedicationRow(
-        UUID(int=number), name, dose, day(started), None if stopped is None else day(stopped)
+        UUID(int=number),
+        name,
+        dose,
+        day(started),
+        None if stopped is None else day(stopped),
+        tuple(DoseEntry(day(offset), mg) for offset, mg in doses),
     )
 
 
-def dose(number: int, offset: int, mg: float, order: int = 0) -> MedicationDoseRow:
-    """History entry of medication ``number``: ``mg`` from day ``offset``; ``order`` sorts a day."""
-    recorded = datetime.combine(day(offset), time(12), UTC) + timedelta(minutes=order)
-    return MedicationDoseRow(UUID(int=number), day(offset), mg, recorded)
+def series_info(
+    number: int,
+    baseline_days: int = 28,
+    follow_up_days: int = 84,
+    new_course: bool | None = None,
+) -> SeriesInfo:
+    """Series ``number`` (0 is ``SERIES_ID``, the series under test)."""
+    series_id = SERIES_ID if number == 0 else UUID(int=number)
+    return SeriesInfo(series_id, baseline_days, follow_up_days, new_course)
+
+
+def other(
+    number: int,
+    *session_offsets: int,
+    baseline_days: int = 28,
+    follow_up_days: int = 84,
+    new_course: bool | None = None,
+) -> OtherSeries:
+    """Another series of the patient with completed sessions on the day offsets given."""
+    info = series_info(number, baseline_days, follow_up_days, new_course)
+    return OtherSeries(info, tuple(day(offset) for offset in session_offsets))
 
 
 def daily(offsets: Iterable[int], attacks: int = 1, intensity: int = 5) -> list[EpisodeRow]:
@@ -94,12 +128,13 @@ def trend_inputs(
     checkins: Iterable[CheckinRow] = (),
     assessments: Iterable[AssessmentRow] = (),
     medications: Iterable[MedicationRow] = (),
-    doses: Iterable[MedicationDoseRow] = (),
     baseline_days: int = 28,
     follow_up_days: int = 84,
+    new_course: bool | None = None,
+    others: Iterable[OtherSeries] = (),
 ) -> TrendInputs:
     return TrendInputs(
-        series=SeriesInfo(SERIES_ID, baseline_days, follow_up_days),
+        series=SeriesInfo(SERIES_ID, baseline_days, follow_up_days, new_course),
         timezone="Europe/Berlin",
         as_of=day(as_of),
         sessions=tuple(sessions),
@@ -107,5 +142,5 @@ def trend_inputs(
         checkins=tuple(checkins),
         assessments=tuple(assessments),
         medications=tuple(medications),
-        medication_doses=tuple(doses),
+        other_series=tuple(others),
     )

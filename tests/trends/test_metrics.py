@@ -1,4 +1,4 @@
-"""Per-window metrics: hand-computed tables, missing days, volleys, empty windows."""
+"""Per-window metrics: hand-computed tables, missing days, volleys, blocks, empty windows."""
 
 from __future__ import annotations
 
@@ -14,13 +14,10 @@ WEEK = Window("baseline", day(0), day(6))
 
 
 def metrics_of(
-    episodes: list[EpisodeRow],
-    checkins: list[CheckinRow],
-    window: Window = WEEK,
-    ci95: tuple[float, float] | None = None,
+    episodes: list[EpisodeRow], checkins: list[CheckinRow], window: Window = WEEK
 ) -> WindowMetrics:
     index = DiaryIndex.build(episodes, checkins)
-    return window_metrics(window, summarise(index, window.start, window.end), ci95)
+    return window_metrics(window, summarise(index, window.start, window.end))
 
 
 # day 0: a volley of 3 eating attacks and one spontaneous attack; day 1: "no attacks";
@@ -41,7 +38,7 @@ CHECKINS = [
 
 
 def test_hand_computed_week() -> None:
-    assert metrics_of(EPISODES, CHECKINS, ci95=(1.0, 2.5)) == WindowMetrics(
+    assert metrics_of(EPISODES, CHECKINS) == WindowMetrics(
         name="baseline",
         start=day(0),
         end=day(6),
@@ -50,18 +47,18 @@ def test_hand_computed_week() -> None:
         coverage=4 / 7,
         attacks=7,
         attacks_per_day=1.75,  # 7 attacks / 4 observed days: days 3, 4, 6 are missing, not 0
-        attacks_per_day_ci95=(1.0, 2.5),
-        mean_intensity=5.75,  # (6 + 8 + 4 + 5) / 4 episodes, each once whatever its volley
+        weekly_rate_range=None,  # one 7-day block: no range
+        mean_intensity=39 / 7,  # per attack: (6*3 + 8*1 + 4*2 + 5*1) / 7 attacks
         max_intensity=8,
         pain_burden_per_day=9.75,  # (6*3 + 8*1 + 4*2 + 5*1) / 4
         pain_free_days=1,  # day 1 only: day 5 has an episode despite its check-in
-        median_duration_seconds=30.0,  # median of 10, 20, 40, 60
+        median_duration_seconds=70 / 3,  # per attack: median of 5, 20/3, 40, 60
         attacks_per_28_days=49.0,
         spontaneous_attacks=3,  # the spontaneous one + the volley of 2 without triggers
         bni_controlled_fraction=0.5,  # II controlled, IV not
         worst_bni="IV",
         mean_background_pain=4.0,
-        trigger_counts={"eating": 2, "spontaneous": 1, "touch": 1},
+        trigger_counts={"eating": 4, "spontaneous": 1, "touch": 1},  # attacks, not episodes
     )
 
 
@@ -71,7 +68,7 @@ def test_empty_window_has_null_rates_and_zero_counts() -> None:
     assert (metrics.attacks, metrics.pain_free_days, metrics.spontaneous_attacks) == (0, 0, 0)
     for name in (
         "attacks_per_day",
-        "attacks_per_day_ci95",
+        "weekly_rate_range",
         "mean_intensity",
         "max_intensity",
         "pain_burden_per_day",
@@ -111,12 +108,12 @@ def test_pain_free_week_has_zero_rates_but_null_episode_statistics() -> None:
     ("episodes", "attacks", "attacks_per_day", "mean_intensity", "burden"),
     [
         ([episode(0, attacks=20, intensity=7)], 20, 20.0, 7.0, 140.0),  # one volley, one day
-        ([episode(0, 20, 7), episode(0, 1, 3)], 21, 21.0, 5.0, 143.0),
-        ([episode(0, 20, 7), episode(6, 1, 3)], 21, 10.5, 5.0, 71.5),
+        ([episode(0, 20, 7), episode(0, 1, 3)], 21, 21.0, 143 / 21, 143.0),
+        ([episode(0, 20, 7), episode(6, 1, 3)], 21, 10.5, 143 / 21, 71.5),
         ([episode(0, 1, 9), episode(1, 1, 9), episode(2, 1, 9)], 3, 1.0, 9.0, 9.0),
     ],
 )
-def test_volleys(
+def test_mean_intensity_is_attack_weighted(
     episodes: list[EpisodeRow],
     attacks: int,
     attacks_per_day: float,
@@ -130,13 +127,25 @@ def test_volleys(
     assert metrics.pain_burden_per_day == burden
 
 
+def test_volley_of_30_shocks_weighs_30_times_in_mean_intensity() -> None:
+    # The issue's case: "30 shocks at NRS 9" in one entry, and one attack at NRS 3.
+    metrics = metrics_of([episode(0, attacks=30, intensity=9), episode(1, 1, 3)], [])
+    assert metrics.mean_intensity == pytest.approx((30 * 9 + 3) / 31)
+
+
 @pytest.mark.parametrize(
-    ("durations", "median"),
-    [([30], 30.0), ([5, 120], 62.5), ([1, 2, 86400], 2.0), ([3, 1, 2, 4], 2.5)],
+    ("episodes", "median"),
+    [
+        ([(1, 30)], 30.0),
+        ([(1, 5), (1, 120)], 62.5),
+        ([(10, 30)], 3.0),  # a volley of 10 logged as 30 s: 3 s an attack
+        ([(10, 30), (1, 20), (2, 8)], 4.0),  # per attack: 3, 20, 4
+        ([(1, 3), (1, 1), (1, 2), (1, 4)], 2.5),
+    ],
 )
-def test_median_duration_counts_each_episode_once(durations: list[int], median: float) -> None:
-    episodes = [episode(0, attacks=10, duration=seconds) for seconds in durations]
-    assert metrics_of(episodes, []).median_duration_seconds == median
+def test_median_duration_is_per_attack(episodes: list[tuple[int, int]], median: float) -> None:
+    rows = [episode(0, attacks=attacks, duration=seconds) for attacks, seconds in episodes]
+    assert metrics_of(rows, []).median_duration_seconds == median
 
 
 @pytest.mark.parametrize(
@@ -173,13 +182,13 @@ def test_bni_and_background_pain_skip_check_ins_without_them() -> None:
     assert metrics.mean_background_pain == 6.0
 
 
-def test_trigger_counts_count_episodes_not_attacks() -> None:
+def test_triggers_counted_in_attacks() -> None:
     episodes = [
         episode(0, attacks=10, triggers=["eating", "chewing"]),
-        episode(1, attacks=1, triggers=["chewing", "chewing"]),
+        episode(1, attacks=1, triggers=["chewing", "chewing"]),  # a trigger named twice: once
         episode(2, attacks=5),
     ]
-    assert trigger_counts(episodes) == {"chewing": 2, "eating": 1}
+    assert trigger_counts(episodes) == {"chewing": 11, "eating": 10}
     assert list(trigger_counts(episodes)) == ["chewing", "eating"]
 
 
@@ -197,14 +206,59 @@ def test_index_ignores_rows_after_its_last_day() -> None:
     )
     assert index.observed_days == frozenset({day(0), day(1)})
     summary = summarise(index, day(0), day(6))
-    assert summary.daily_attacks == (1, 0)
+    assert summary.daily == ((day(0), 1), (day(1), 0))
     assert summary.attacks_per_day == Fraction(1, 2)
 
 
 def test_summary_keeps_exact_fractions() -> None:
     index = DiaryIndex.build([episode(0), episode(0)], [no_attacks(1), no_attacks(2)])
     summary = summarise(index, day(0), day(2))
-    assert summary.daily_attacks == (2, 0, 0)
+    assert summary.daily == ((day(0), 2), (day(1), 0), (day(2), 0))
     assert summary.exact("attacks_per_day") == Fraction(2, 3)
     assert summary.exact("mean_intensity") == Fraction(5)
     assert summary.exact("pain_burden_per_day") == Fraction(10, 3)
+
+
+# --- 7-day blocks -----------------------------------------------------------------------------
+
+
+def _block_summary(attacks_by_day: dict[int, int], last: int) -> tuple[Fraction, ...]:
+    """Day offset -> attacks (0 = a "no attacks" check-in) over the window [0, last]."""
+    episodes = [episode(d, n) for d, n in attacks_by_day.items() if n]
+    checkins = [no_attacks(d) for d, n in attacks_by_day.items() if not n]
+    return summarise(DiaryIndex.build(episodes, checkins), day(0), day(last)).block_rates()
+
+
+def test_blocks_are_7_days_from_the_window_start_the_last_shorter() -> None:
+    # Blocks [0-6], [7-13], [14-16]; each has 3 observed days here.
+    rates = _block_summary({0: 1, 1: 2, 2: 3, 7: 0, 8: 0, 13: 3, 14: 5, 15: 5, 16: 5}, 16)
+    assert rates == (Fraction(2), Fraction(1), Fraction(5))
+
+
+def test_block_counts_with_at_least_3_observed_days() -> None:
+    # Block [0-6] has 2 observed days (does not count); block [7-13] has 3.
+    rates = _block_summary({0: 9, 6: 9, 7: 1, 10: 2, 13: 3}, 13)
+    assert rates == (Fraction(2),)
+
+
+def test_block_rate_is_attacks_over_observed_days_in_it() -> None:
+    # Missing days inside a block are left out, not zeros: 12 attacks on 3 of 7 days = 4.
+    assert _block_summary({0: 4, 3: 4, 6: 4}, 6) == (Fraction(4),)
+
+
+def test_weekly_rate_range_is_min_and_max_of_counting_blocks() -> None:
+    episodes = [episode(d, 2) for d in range(7)] + [episode(d, 5) for d in range(7, 14)]
+    episodes += [episode(d, 1) for d in (14, 15)]  # a third block with 2 observed days
+    metrics = metrics_of(episodes, [], Window("w", day(0), day(15)))
+    assert metrics.weekly_rate_range == (2.0, 5.0)
+
+
+def test_weekly_rate_range_null_under_two_counting_blocks() -> None:
+    episodes = [episode(d, 2) for d in range(7)] + [episode(d, 5) for d in (7, 8)]
+    assert metrics_of(episodes, [], Window("w", day(0), day(13))).weekly_rate_range is None
+
+
+def test_exact_knows_only_the_compared_metrics() -> None:
+    summary = summarise(DiaryIndex.build([episode(0)], []), day(0), day(0))
+    with pytest.raises(ValueError, match="not a compared metric"):
+        summary.exact("attacks")

@@ -1,197 +1,209 @@
-"""Change from baseline, IMMPACT categories, Mann-Whitney p-values, bootstrap intervals."""
+"""Comparisons with the reference baseline: change, category, rate ratio, block p-values,
+responder (API.md, Trends: comparisons and responder)."""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from fractions import Fraction
-from types import SimpleNamespace
-from uuid import UUID
 
 import pytest
 from scipy.stats import mannwhitneyu
 
-from app.trends import Comparison
-from app.trends import stats as stats_module
+from app.trends import compute_trend
 from app.trends.metrics import DiaryIndex, RangeSummary, summarise
 from app.trends.stats import (
-    bootstrap_ci,
-    bootstrap_seed,
+    Comparison,
+    block_p_value,
     change_pct,
     compare,
     immpact_category,
     is_responder,
-    mann_whitney_p,
+    rate_ratio,
 )
-from tests.trends.builders import day, episode, no_attacks
-
-F = Fraction
-
-
-@pytest.mark.parametrize(
-    ("baseline", "value", "expected"),
-    [
-        (F(2), F(1), F(-50)),
-        (F(4), F(5), F(25)),
-        (F(1, 3), F(1, 6), F(-50)),  # floats would say -49.99999999999999
-        (F(3), F(0), F(-100)),
-        (F(3), F(3), F(0)),
-        (F(0), F(1), None),  # no change from a zero baseline
-        (F(0), F(0), None),
-        (None, F(1), None),
-        (F(1), None, None),
-        (None, None, None),
-    ],
+from tests.trends.builders import (
+    daily,
+    day,
+    episode,
+    medication,
+    no_attacks,
+    other,
+    session,
+    trend_inputs,
 )
-def test_change_pct(baseline: F | None, value: F | None, expected: F | None) -> None:
-    assert change_pct(baseline, value) == expected
+
+
+def summary_of(attacks: Sequence[int | None], first: int = 0) -> RangeSummary:
+    """A range of len(attacks) days from day ``first``; None = a missing day, 0 = no attacks."""
+    episodes = [episode(first + d, n) for d, n in enumerate(attacks) if n]
+    checkins = [no_attacks(first + d) for d, n in enumerate(attacks) if n == 0]
+    index = DiaryIndex.build(episodes, checkins)
+    return summarise(index, day(first), day(first + len(attacks) - 1))
 
 
 @pytest.mark.parametrize(
     ("change", "category"),
     [
-        (F(-100), "substantial"),
-        (F(-50), "substantial"),
-        (F(-4999, 100), "moderate"),
-        (F(-30), "moderate"),
-        (F(-2999, 100), "minimal"),
-        (F(-10), "minimal"),
-        (F(-999, 100), "no_change"),
-        (F(0), "no_change"),
-        (F(999, 100), "no_change"),
-        (F(10), "worse"),
-        (F(250), "worse"),
-        (None, None),
+        (-100, "substantial"), (-50, "substantial"), (Fraction(-4999, 100), "moderate"),
+        (-30, "moderate"), (Fraction(-2999, 100), "minimal"), (-10, "minimal"),
+        (Fraction(-999, 100), "no_change"), (0, "no_change"), (Fraction(999, 100), "no_change"),
+        (10, "worse"), (250, "worse"), (None, None),
     ],
-)
-def test_immpact_category(change: F | None, category: str | None) -> None:
-    assert immpact_category(change) == category
-
-
-def summary_of(daily_attacks: list[int], intensity: int = 5) -> RangeSummary:
-    """A range whose observed days have these attack counts (0: a "no attacks" check-in)."""
-    episodes = [episode(i, n, intensity) for i, n in enumerate(daily_attacks) if n]
-    checkins = [no_attacks(i) for i, n in enumerate(daily_attacks) if not n]
-    return summarise(DiaryIndex.build(episodes, checkins), day(0), day(len(daily_attacks) + 3))
-
-
-def test_compare_hand_computed() -> None:
-    baseline = summary_of([4, 4, 4, 4], intensity=8)  # 4/day, intensity 8, burden 32/day
-    follow_up = summary_of([1, 2, 0, 1], intensity=6)  # 1/day, intensity 6, burden 6/day
-    expected_p = float(
-        mannwhitneyu(
-            [1, 2, 0, 1], [4, 4, 4, 4], alternative="two-sided", method="asymptotic"
-        ).pvalue
-    )
-    assert compare(baseline, "follow_up_1", follow_up) == (
-        Comparison("follow_up_1", "attacks_per_day", 4.0, 1.0, -75.0, "substantial", expected_p),
-        Comparison("follow_up_1", "mean_intensity", 8.0, 6.0, -25.0, "minimal", None),
-        Comparison("follow_up_1", "pain_burden_per_day", 32.0, 6.0, -81.25, "substantial", None),
-    )
-    assert 0 < expected_p < 0.05
-
-
-def test_compare_halving_a_third_is_substantial_exactly() -> None:
-    # 1 attack over 3 observed days, then 1 over 6: exactly -50 %, which float arithmetic misses.
-    baseline, follow_up = summary_of([1, 0, 0]), summary_of([1, 0, 0, 0, 0, 0])
-    attacks = compare(baseline, "follow_up_1", follow_up)[0]
-    assert (attacks.change_pct, attacks.category) == (-50.0, "substantial")
-    assert is_responder(baseline.attacks_per_day, follow_up.attacks_per_day) is True
-
-
-def test_compare_with_a_zero_or_empty_baseline() -> None:
-    for baseline in (summary_of([0, 0, 0]), summary_of([])):
-        for comparison in compare(baseline, "treatment", summary_of([3, 1])):
-            assert comparison.change_pct is None
-            assert comparison.category is None
-    zero = compare(summary_of([0, 0, 0]), "treatment", summary_of([3, 1]))
-    assert zero[0].baseline == 0.0
-    assert zero[0].p_value is not None  # both samples exist, so the test still runs
-    assert zero[1].baseline is None  # no episode: no mean intensity
-    empty = compare(summary_of([]), "treatment", summary_of([3, 1]))
-    assert empty[0].baseline is None
-    assert empty[0].p_value is None
-
-
-def test_compare_with_an_empty_window() -> None:
-    comparisons = compare(summary_of([3, 3]), "follow_up_2", summary_of([]))
-    assert [c.metric for c in comparisons] == [
-        "attacks_per_day",
-        "mean_intensity",
-        "pain_burden_per_day",
-    ]
-    assert all(c.value is None and c.change_pct is None and c.p_value is None for c in comparisons)
+)  # fmt: skip
+def test_immpact_categories(change: Fraction | int | None, category: str | None) -> None:
+    assert immpact_category(None if change is None else Fraction(change)) == category
 
 
 @pytest.mark.parametrize(
-    ("window", "baseline", "expected"),
+    ("baseline", "value", "change", "ratio"),
     [
-        ([], [1, 2], None),
-        ([1, 2], [], None),
-        ([], [], None),
-        ([0, 0, 0], [0, 0], 1.0),  # indistinguishable samples (older SciPy: NaN)
-        ([3], [3], 1.0),
+        (Fraction(4), Fraction(1), Fraction(-75), Fraction(1, 4)),
+        (Fraction(4), Fraction(6), Fraction(50), Fraction(3, 2)),
+        (Fraction(0), Fraction(1), None, None),  # baseline 0: no change, no ratio
+        (None, Fraction(1), None, None),
+        (Fraction(2), None, None, None),
     ],
 )
-def test_mann_whitney_edge_cases(
-    window: list[int], baseline: list[int], expected: float | None
+def test_change_pct_and_rate_ratio(
+    baseline: Fraction | None,
+    value: Fraction | None,
+    change: Fraction | None,
+    ratio: Fraction | None,
 ) -> None:
-    assert mann_whitney_p(window, baseline) == expected
+    assert change_pct(baseline, value) == change
+    assert rate_ratio(baseline, value) == ratio
+
+
+def test_comparisons_use_the_reference_baseline() -> None:
+    # 28 days at 6 a day before the first series (day 0), 2 a day after its booster (day 100).
+    inputs = trend_inputs(
+        160, sessions=(session(100),), baseline_days=28,
+        episodes=[*daily(range(-28, 0), 6), *daily(range(72, 100), 1), *daily(range(101, 161), 2)],
+        others=[other(1, 0)],
+    )  # fmt: skip
+    result = compute_trend(inputs)
+    apd = [c for c in result.comparisons if c.metric == "attacks_per_day"]
+    assert {c.baseline for c in apd} == {6.0}  # not its own baseline's 1.0
+    follow_up_1 = next(c for c in apd if c.window == "follow_up_1")
+    assert follow_up_1.value == 2.0
+    assert follow_up_1.change_pct == pytest.approx(-200 / 3)
+    assert follow_up_1.rate_ratio == pytest.approx(1 / 3)
+    assert follow_up_1.category == "substantial"
+
+
+def test_comparisons_cover_treatment_and_follow_ups_only() -> None:
+    result = compute_trend(trend_inputs(60, episodes=daily(range(-28, 61), 3)))
+    windows = [c.window for c in result.comparisons]
+    names = ("treatment", "follow_up_1", "follow_up_2", "follow_up_3")
+    assert windows == [w for w in names for _ in range(3)]
 
 
 @pytest.mark.parametrize(
-    ("window", "baseline"),
-    [([1, 2, 3], [4, 5, 6]), ([0, 0, 1], [5, 7, 9, 2]), ([1], [3]), ([2, 2, 2, 3], [2, 2, 2, 2])],
+    ("reference_days", "window_days", "has_category"),
+    [(7, 7, True), (6, 28, False), (28, 6, False), (28, 1, False)],
 )
-def test_mann_whitney_is_scipys_asymptotic_two_sided_test(
-    window: list[int], baseline: list[int]
+def test_no_category_under_7_observed_days(
+    reference_days: int, window_days: int, has_category: bool
 ) -> None:
-    expected = mannwhitneyu(window, baseline, alternative="two-sided", method="asymptotic").pvalue
-    assert mann_whitney_p(window, baseline) == pytest.approx(float(expected), abs=0, rel=1e-12)
+    reference = summary_of([4] * reference_days)
+    window = summary_of([1] * window_days, first=100)
+    comparisons = compare(reference, "follow_up_1", window)
+    assert all(c.change_pct is not None for c in comparisons)  # change is still given
+    assert all((c.category is not None) is has_category for c in comparisons)
 
 
-def test_mann_whitney_never_returns_nan(monkeypatch: pytest.MonkeyPatch) -> None:
-    def nan_result(*_args: object, **_kwargs: object) -> SimpleNamespace:
-        return SimpleNamespace(statistic=math.nan, pvalue=math.nan)
-
-    monkeypatch.setattr(stats_module, "mannwhitneyu", nan_result)
-    assert mann_whitney_p([1, 2], [3, 4]) is None
-
-
-def test_bootstrap_needs_two_observed_days() -> None:
-    assert bootstrap_ci([], 1) is None
-    assert bootstrap_ci([7], 1) is None
-    assert bootstrap_ci([7, 7], 1) == (7.0, 7.0)
+def test_one_observed_day_gets_no_category() -> None:
+    # The issue's case: a follow-up window of one observed day got "-53 % substantial".
+    episodes = [*daily(range(-28, 0), 4), episode(10, 2)]
+    result = compute_trend(trend_inputs(40, episodes=episodes))
+    follow_up_1 = next(c for c in result.comparisons if c.window == "follow_up_1")
+    assert follow_up_1.change_pct == -50.0
+    assert follow_up_1.category is None
 
 
-def test_bootstrap_is_reproducible_and_brackets_the_mean() -> None:
-    sample = [0, 3, 8, 1, 12, 5, 0, 2, 9, 4]
-    first = bootstrap_ci(sample, bootstrap_seed(UUID(int=42)))
-    assert first == bootstrap_ci(sample, bootstrap_seed(UUID(int=42)))
-    assert first is not None
-    low, high = first
-    assert min(sample) <= low < sum(sample) / len(sample) < high <= max(sample)
-    # A 95 % interval of the mean is roughly mean +- 2 standard errors (sd 4.0 / sqrt(10)).
-    assert 4.4 - 3.0 < low < 4.4 - 1.8
-    assert 4.4 + 1.8 < high < 4.4 + 3.0
-    assert bootstrap_ci(sample, bootstrap_seed(UUID(int=43))) != first
+def test_p_value_is_mann_whitney_over_block_rates() -> None:
+    reference = summary_of(
+        [4, 5, 6, 4, 5, 6, 4] + [6] * 7 + [3, 3, 3, None, None, None, 9] + [5] * 7
+    )
+    window = summary_of([1] * 7 + [2] * 7 + [0, 1, 2, 3, 4, 5, 6] + [3, 3], first=100)
+    (apd, mean, burden) = compare(reference, "follow_up_1", window)
+    # Reference blocks: 34/7; 6; (3 + 3 + 3 + 9) / 4 observed days = 4.5; 5.
+    # Window blocks: 1; 2; 21/7 = 3; the last has 2 observed days and does not count.
+    expected = mannwhitneyu(
+        [1.0, 2.0, 3.0], [34 / 7, 6.0, 4.5, 5.0], alternative="two-sided", method="asymptotic"
+    ).pvalue
+    assert apd.p_value == pytest.approx(expected)
+    assert mean.p_value is None
+    assert burden.p_value is None
+    assert mean.rate_ratio is None
+    assert burden.rate_ratio is None
 
 
-def test_bootstrap_seed_fits_in_63_bits() -> None:
-    assert bootstrap_seed(UUID(int=2**63 + 5)) == 5
-    assert bootstrap_seed(UUID(int=2**128 - 1)) == 2**63 - 1
+def test_p_value_null_under_two_counting_blocks() -> None:
+    reference = summary_of([4] * 14)
+    assert compare(reference, "treatment", summary_of([1] * 9, 100))[0].p_value is None
+    assert compare(reference, "treatment", summary_of([1] * 10, 100))[0].p_value is not None
+    assert block_p_value([Fraction(1)], [Fraction(2), Fraction(3)]) is None
+    assert block_p_value([Fraction(1), Fraction(2)], [Fraction(3)]) is None
 
 
-@pytest.mark.parametrize(
-    ("baseline", "follow_up", "expected"),
-    [
-        (F(4), F(2), True),
-        (F(4), F(0), True),
-        (F(4), F(201, 100), False),
-        (F(4), F(5), False),
-        (F(0), F(0), None),
-        (None, F(1), None),
-        (F(4), None, None),
-    ],
-)
-def test_is_responder(baseline: F | None, follow_up: F | None, expected: bool | None) -> None:
-    assert is_responder(baseline, follow_up) is expected
+def test_smallest_p_with_four_blocks_a_side_is_about_0_03() -> None:
+    p_value = block_p_value([Fraction(n) for n in (1, 2, 3, 4)], [Fraction(n) for n in range(5, 9)])
+    assert p_value == pytest.approx(0.0304, abs=1e-4)
+
+
+def test_p_value_of_identical_blocks_is_what_scipy_says() -> None:
+    same = [Fraction(2)] * 4
+    assert block_p_value(same, same) == 1.0
+
+
+def test_responder_at_50_pct_fewer_attacks_than_the_reference() -> None:
+    reference = summary_of([4] * 28)
+    assert is_responder(reference, summary_of([2] * 28, 100)) is True  # exactly 50 %
+    assert is_responder(reference, summary_of([3] * 28, 100)) is False
+
+
+def test_responder_null_when_its_category_is() -> None:
+    assert is_responder(summary_of([4] * 6), summary_of([0] * 28, 100)) is None
+    assert is_responder(summary_of([4] * 28), summary_of([0] * 6, 100)) is None
+    assert is_responder(summary_of([0] * 28), summary_of([0] * 28, 100)) is None  # B = 0
+
+
+@pytest.mark.parametrize(("as_of", "expected"), [(37, None), (38, True), (80, True)])
+def test_responder_null_until_h_prime_reaches_end_plus_28(
+    as_of: int, expected: bool | None
+) -> None:
+    inputs = trend_inputs(
+        as_of, sessions=(session(0), session(10)),
+        episodes=[*daily(range(-28, 0), 4), *daily(range(11, 81), 1)],
+    )  # fmt: skip
+    assert compute_trend(inputs).responder is expected
+
+
+def test_responder_null_when_a_medication_start_cuts_h_prime_inside_follow_up_1() -> None:
+    episodes = [*daily(range(-28, 0), 4), *daily(range(1, 81), 1)]
+    started = medication(1, "Carbamazepine", 200, started=20)
+    inputs = trend_inputs(80, episodes=episodes, medications=[started])
+    assert compute_trend(inputs).responder is None
+    late = medication(1, "Carbamazepine", 200, started=40)  # H' = 39 >= end + 28
+    assert compute_trend(trend_inputs(80, episodes=episodes, medications=[late])).responder
+
+
+def test_responder_null_when_the_next_series_starts_inside_follow_up_1() -> None:
+    episodes = [*daily(range(-28, 0), 4), *daily(range(1, 81), 1)]
+    inputs = trend_inputs(80, episodes=episodes, others=[other(1, 20)])
+    assert compute_trend(inputs).responder is None
+
+
+def test_comparison_fields_are_the_contract() -> None:
+    assert list(Comparison.__dataclass_fields__) == [
+        "window", "metric", "baseline", "value", "change_pct", "category", "p_value", "rate_ratio",
+    ]  # fmt: skip
+
+
+def test_tied_blocks_can_go_below_0_03_as_scipy_computes_it() -> None:
+    # Four identical weeks on each side: the tie correction shrinks the variance.
+    tied = block_p_value([Fraction(1)] * 4, [Fraction(6)] * 4)
+    expected = mannwhitneyu([1.0] * 4, [6.0] * 4, alternative="two-sided", method="asymptotic")
+    assert tied == pytest.approx(expected.pvalue)
+    assert tied is not None
+    assert tied < 0.03

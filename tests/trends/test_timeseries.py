@@ -59,8 +59,9 @@ def test_timeseries_by_week() -> None:
         CheckinRow(date(2026, 1, 8), no_attacks=True),
         CheckinRow(date(2026, 1, 13), no_attacks=False, bni="IV"),  # observes nothing
     ]
+    # Mean intensity per attack: (3 x 6 + 1 x 8 + 2 x 4) / 6, as the trend's windows weigh it.
     assert timeseries(episodes, checkins, WED, TUE, "week") == (
-        TimeseriesItem(WED, date(2026, 1, 11), 3, 6, 2.0, 6.0, 8, 1),
+        TimeseriesItem(WED, date(2026, 1, 11), 3, 6, 2.0, 34 / 6, 8, 1),
         TimeseriesItem(date(2026, 1, 12), date(2026, 1, 18), 0, 0, None, None, None, 0),
         TimeseriesItem(date(2026, 1, 19), TUE, 0, 0, None, None, None, 0),
     )

@@ -2,9 +2,10 @@
 
 Who is in the table is decided by the same grant rules as every patient route
 (``access.visible_patients``: an active grant, checked on this request). Each patient read is
-appended to that patient's audit trail before the table leaves. Cost: two queries per
-page of 500 patients (series, then per patient its sessions) and two per series (its diary over
-its window range), never per day; the maths is ``series_outcome`` (no bootstrap, no p-values).
+appended to that patient's audit trail before the table leaves. Cost: one query per page of 500
+patients (their series), then per patient one for its sessions and a few for its diary over the
+days its series' numbers use (never per day, never its whole history); the maths is
+``app.trends.analyse``, the same as the trend's.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import statistics
 import uuid
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
 from sqlalchemy.orm import Session
@@ -26,28 +25,33 @@ from app.schemas.trends import CohortOut, CohortRowOut, CohortSummaryOut
 from app.services.care import audit
 from app.services.care.access import PATIENTS, Scope, require_scope, visible_patients
 from app.services.identity.actors import Actor
+from app.services.outcomes.courses import patient_analyses
 from app.services.outcomes.trends import not_before_earliest
 from app.services.sync import listing
-from app.trends import NoCompletedSession, days
+from app.trends import SeriesAnalysis, days
 from app.trends import load as loader
-from app.trends.outcome import series_outcome
+from app.trends.cohort import CohortEntry, cohort_group
+from app.trends.metrics import as_float
 
 PAGE = 500
 REPORTS_SCOPE: Scope = "reports:read"
 # The latest local date anywhere is UTC's date + 1 (UTC+14); a caller may be a day ahead of that.
 AS_OF_MAX_AHEAD_OF_UTC = dt.timedelta(days=2)
 CSV_COLUMNS = tuple(CohortRowOut.model_fields)
-# The row fields that come from ``SeriesOutcome`` (null while no session is completed).
+# The row fields that are null while the series has no completed session.
 OUTCOME_FIELDS = (
-    "first_session_date",
-    "last_session_date",
+    "start",
+    "course_id",
+    "booster",
     "baseline_attacks_per_day",
     "follow_up_1_attacks_per_day",
     "change_pct",
     "category",
     "responder",
-    "relief_duration_days",
-    "relief_ongoing",
+    "relief_status",
+    "relief_days",
+    "censor_reason",
+    "baseline_flags",
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -67,11 +71,10 @@ def _visible(session: Session, actor: Actor) -> Iterator[list[Patient]]:
 
 
 def _row(
-    session: Session,
     patient: Patient,
     series: loader.SeriesDetail,
-    sessions: Sequence[loader.SessionDetail],
     as_of: dt.date,
+    analysis: SeriesAnalysis | None,
 ) -> CohortRowOut:
     fields: dict[str, object] = {
         "patient_id": patient.id,
@@ -81,29 +84,34 @@ def _row(
         "modality": series.modality,
         "as_of": as_of,
     }
-    try:
-        inputs = loader.load_outcome_inputs(
-            session, patient.id, patient.timezone, series, sessions, as_of
-        )
-    except NoCompletedSession:
-        empty = dict.fromkeys(OUTCOME_FIELDS)
-        return CohortRowOut.model_validate({**fields, "status": "no_completed_session", **empty})
-    outcome = series_outcome(inputs)
-    status = "follow_up_1_complete" if outcome.follow_up_1_complete else "follow_up_1_pending"
-    values = {name: getattr(outcome, name) for name in OUTCOME_FIELDS}
-    return CohortRowOut.model_validate({**fields, "status": status, **values})
+    if analysis is None:
+        return CohortRowOut.model_validate({**fields, **dict.fromkeys(OUTCOME_FIELDS)})
+    plan, relief, comparison = analysis.plan, analysis.relief, analysis.follow_up_1
+    return CohortRowOut.model_validate(
+        {
+            **fields,
+            "start": plan.start,
+            "course_id": plan.place.course_id,
+            "booster": plan.place.booster,
+            "baseline_attacks_per_day": as_float(analysis.baseline_rate),
+            "follow_up_1_attacks_per_day": None if comparison is None else comparison.value,
+            "change_pct": None if comparison is None else comparison.change_pct,
+            "category": None if comparison is None else comparison.category,
+            "responder": analysis.responder,
+            "relief_status": None if relief is None else relief.status,
+            "relief_days": None if relief is None else relief.duration_days,
+            "censor_reason": None if relief is None else relief.censor_reason,
+            "baseline_flags": analysis.flags,
+        }
+    )
 
 
-def summarise(rows: Sequence[CohortRowOut]) -> CohortSummaryOut:
-    verdicts = [row.responder for row in rows if row.responder is not None]
-    relief = [row.relief_duration_days for row in rows if row.relief_duration_days is not None]
-    responders = sum(verdicts)
-    return CohortSummaryOut(
-        n=len(rows),
-        assessed=len(verdicts),
-        responders=responders,
-        responder_rate=responders / len(verdicts) if verdicts else None,
-        median_relief_days=float(statistics.median(relief)) if relief else None,
+def summarise(entries: Sequence[CohortEntry]) -> CohortSummaryOut:
+    return CohortSummaryOut.model_validate(
+        {
+            "first_series": cohort_group(entries, booster=False),
+            "boosters": cohort_group(entries, booster=True),
+        }
     )
 
 
@@ -122,29 +130,43 @@ def series_outcomes(
         if as_of > days.utc_today() + AS_OF_MAX_AHEAD_OF_UTC:
             raise ValidationFailed(["query", "as_of"], "must not be in the future")
     rows: list[CohortRowOut] = []
+    entries: list[CohortEntry] = []
     read: list[uuid.UUID] = []
     for patients in _visible(session, actor):
-        by_patient: defaultdict[uuid.UUID, list[loader.SeriesDetail]] = defaultdict(list)
-        for series in loader.load_patients_series(session, [p.id for p in patients], modality):
-            by_patient[series.patient_id].append(series)
+        all_series = loader.load_patients_series(session, [p.id for p in patients])
         for patient in patients:
             read.append(patient.id)
-            patient_series = by_patient.get(patient.id, [])
-            if not patient_series:
+            patient_series = all_series.get(patient.id, [])
+            shown = [s for s in patient_series if modality is None or s.modality == modality]
+            if not shown:
                 continue
             day = as_of or days.local_today(patient.timezone)
             sessions = loader.load_sessions(
                 session, patient.id, [s.id for s in patient_series], patient.timezone
             )
-            rows.extend(
-                _row(session, patient, series, sessions.get(series.id, []), day)
-                for series in patient_series
+            treatments = loader.Treatments(tuple(patient_series), sessions)
+            analyses = patient_analyses(
+                session, patient, treatments, day, only={s.id for s in shown}
             )
+            for series in shown:
+                analysis = analyses.get(series.id)
+                rows.append(_row(patient, series, day, analysis))
+                if analysis is not None:
+                    entries.append(
+                        CohortEntry(
+                            patient.id,
+                            series.id,
+                            analysis.plan.start,
+                            analysis.plan.place.booster,
+                            analysis.responder,
+                            analysis.relief,
+                        )
+                    )
     # End the read before the audit's write transaction: one pooled connection at a time.
     session.commit()
     audit.record(db, [audit.event_for(actor, patient_id, info, "success") for patient_id in read])
     rows.sort(key=lambda row: (row.patient_name.casefold(), str(row.patient_id)))
-    return CohortOut(items=rows, summary=summarise(rows))
+    return CohortOut(items=rows, summary=summarise(entries))
 
 
 def _cell(value: object) -> str:
@@ -158,6 +180,8 @@ def _cell(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, list):  # baseline flags: fixed words of ours
+        return ";".join(str(item) for item in value)
     text = value.isoformat() if isinstance(value, dt.date) else str(value)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 

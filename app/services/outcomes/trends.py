@@ -16,15 +16,17 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Patient
 from app.reports.context import (
     ReportContext,
+    ReportCourseSeries,
     ReportDiagnosis,
     ReportPatient,
     ReportSeries,
     ReportSession,
 )
 from app.schemas.trends import TimeseriesOut, TrendOut
-from app.trends import NoCompletedSession, TrendResult, compute_trend, days, timeseries
+from app.trends import NoCompletedSession, TrendResult, compute_trend, days, plan_all, timeseries
 from app.trends import load as loader
 from app.trends.days import utcnow
+from app.trends.plan import series_days
 
 # A client whose own calendar is a day ahead of the patient's may ask for "its" today.
 AS_OF_MAX_AHEAD = dt.timedelta(days=1)
@@ -54,15 +56,24 @@ def not_before_earliest(day: dt.date, name: str) -> None:
         raise ValidationFailed(["query", name], f"must not be before {EARLIEST_DAY.isoformat()}")
 
 
-def _load(
-    session: Session, patient: Patient, series_id: uuid.UUID, as_of: dt.date | None
+def load_series_trend(
+    session: Session,
+    patient: Patient,
+    series_id: uuid.UUID,
+    as_of: dt.date | None,
+    *,
+    chart: bool = False,
 ) -> tuple[loader.LoadedTrend, TrendResult]:
+    """The series' inputs and trend; with ``chart`` the diary is read up to as_of."""
     day = resolve_as_of(patient, as_of)
-    series = loader.load_series(session, patient.id, series_id)
+    treatments = loader.load_treatments(session, patient.id, patient.timezone)
+    series = treatments.find(series_id)
     if series is None:
         raise NotFound(NO_SERIES)
     try:
-        loaded = loader.load_trend(session, patient.id, patient.timezone, series, day)
+        loaded = loader.load_trend(
+            session, patient.id, patient.timezone, treatments, series, day, through_as_of=chart
+        )
     except NoCompletedSession as exc:
         raise Conflict(
             f"The series has no completed session on or before {day.isoformat()}: "
@@ -74,26 +85,37 @@ def _load(
 def series_trend(
     session: Session, patient: Patient, series_id: uuid.UUID, as_of: dt.date | None
 ) -> TrendOut:
-    _, result = _load(session, patient, series_id, as_of)
+    _, result = load_series_trend(session, patient, series_id, as_of)
     return TrendOut.model_validate(result)
 
 
 def _chart(loaded: loader.LoadedTrend, result: TrendResult) -> str:
     # matplotlib is imported only where a chart is drawn: JSON endpoints never pay for it.
-    from app.reports.chart import ChartSession, render_trend_chart
+    from app.reports.chart import ChartSeries, ChartSession, render_trend_chart
 
     inputs = loaded.inputs
-    daily = timeseries(
-        inputs.episodes, inputs.checkins, result.windows[0].start, result.windows[-1].end, "day"
-    )
+    first = min(window.start for window in result.windows)
+    daily = timeseries(inputs.episodes, inputs.checkins, first, result.as_of, "day")
     sessions = [ChartSession(row.local_day, row.completed) for row in inputs.sessions]
-    return render_trend_chart(result, daily, sessions)
+    course = [
+        ChartSeries(other.start, other.end, other.place.position)
+        for other in plan_all(series_days(inputs), result.as_of).values()
+        if other.place.course_id == result.course_id and other.series.id != result.series_id
+    ]
+    return render_trend_chart(
+        result, daily, sessions, course=course, baseline_rate=_reference_rate(result)
+    )
+
+
+def _reference_rate(result: TrendResult) -> float | None:
+    name = "reference_baseline" if result.booster else "baseline"
+    return next(window.attacks_per_day for window in result.windows if window.name == name)
 
 
 def series_chart(
     session: Session, patient: Patient, series_id: uuid.UUID, as_of: dt.date | None
 ) -> str:
-    loaded, result = _load(session, patient, series_id, as_of)
+    loaded, result = load_series_trend(session, patient, series_id, as_of, chart=True)
     return _chart(loaded, result)
 
 
@@ -106,8 +128,21 @@ def series_report(
 ) -> str:
     from app.reports.html import render_report_html
 
-    loaded, result = _load(session, patient, series_id, as_of)
+    loaded, result = load_series_trend(session, patient, series_id, as_of, chart=True)
     series = loaded.series
+    course = [
+        ReportCourseSeries(
+            name=detail.name,
+            modality=detail.modality,
+            start=plan.start,
+            end=plan.end,
+            position=plan.place.position,
+            this=detail.id == series.id,
+        )
+        for plan in plan_all(series_days(loaded.inputs), result.as_of).values()
+        if plan.place.course_id == result.course_id
+        and (detail := loaded.treatments.find(plan.series.id)) is not None
+    ]
     context = ReportContext(
         patient=ReportPatient(patient.display_name, patient.timezone, patient.birth_year),
         diagnosis=ReportDiagnosis(
@@ -132,17 +167,18 @@ def series_report(
                 route=detail.route,
                 completed=detail.row.completed,
                 dose_mg=detail.dose_mg,
-                dose_mg_per_kg=detail.dose_mg_per_kg,
+                dose_mg_per_kg=detail.row.dose_mg_per_kg,
                 pain_before=detail.row.pain_before,
                 pain_after=detail.row.pain_after,
                 adverse_effects=detail.row.adverse_effects,
                 notes=detail.notes,
             )
-            for detail in loaded.sessions
+            for detail in loaded.treatments.sessions.get(series.id, ())
         ),
         chart_svg=_chart(loaded, result),
         generated_at=utcnow(),
         report_url=report_url,
+        course=tuple(course),
     )
     return render_report_html(context)
 

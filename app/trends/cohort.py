@@ -1,0 +1,61 @@
+"""The cohort summary: responders and relief per group, one series per patient.
+
+Each group (first series, boosters) takes, per patient, the earliest (by start, id) of that
+patient's series in the group, so patients with short relief and many boosters do not dominate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from app.trends.relief import Relief
+from app.trends.survival import ReliefSurvival, relief_survival
+
+
+@dataclass(frozen=True)
+class CohortEntry:
+    """One series with a start, and what the summary counts of it."""
+
+    patient_id: UUID
+    series_id: UUID
+    start: date
+    booster: bool
+    responder: bool | None
+    relief: Relief | None
+
+
+@dataclass(frozen=True)
+class CohortGroup:
+    """Field names are the contract's."""
+
+    n: int
+    responders: int
+    responder_rate: float | None
+    no_relief: int
+    relief: ReliefSurvival
+
+
+def cohort_group(entries: Iterable[CohortEntry], booster: bool) -> CohortGroup:
+    """The summary of the group ``booster`` (false: first series, true: boosters)."""
+    earliest: dict[UUID, CohortEntry] = {}
+    for entry in sorted(entries, key=lambda entry: (entry.start, entry.series_id)):
+        if entry.booster == booster:
+            earliest.setdefault(entry.patient_id, entry)
+    chosen = list(earliest.values())
+    verdicts = [entry.responder for entry in chosen if entry.responder is not None]
+    reliefs = [entry.relief for entry in chosen if entry.relief is not None]
+    responders = sum(verdicts)
+    return CohortGroup(
+        n=len(chosen),
+        responders=responders,
+        responder_rate=responders / len(verdicts) if verdicts else None,
+        no_relief=sum(relief.status == "no_relief" for relief in reliefs),
+        relief=relief_survival(
+            (relief.duration_days, relief.status == "ended")
+            for relief in reliefs
+            if relief.duration_days is not None
+        ),
+    )

@@ -15,6 +15,8 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playw
 from tests.servers import Served, serve
 
 CHROMIUM = shutil.which("chromium")
+# Screenshots of a failing page, 1280 px wide, as the web app's browser tests keep them.
+RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 # ReDoc's sidebar footer always asks for the Redocly logo from its CDN; the page's policy
 # blocks it before any request is made (nothing leaves), and the footer shows its text only.
 REDOC_LOGO_BLOCKED = "cdn.redoc.ly/redoc/logo-mini.svg"
@@ -67,9 +69,9 @@ class Watched:
 
 
 def shot(page: Page, request: pytest.FixtureRequest, name: str) -> None:
-    out = Path(os.environ.get("PAINDIARY_TEST_OUTPUT", "test-output")) / request.node.name
+    out = RESULTS / request.node.name
     out.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(out / f"{name}.png"))
+    page.screenshot(path=str(out / f"{name}.png"), full_page=True)
 
 
 def test_swagger_ui_renders_every_operation_offline(

@@ -14,8 +14,8 @@ from __future__ import annotations
 import io
 import math
 import threading
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -116,7 +116,7 @@ def render_trend_chart(
         key=lambda session: (session.day, session.completed),
     )
     others = [series for series in course if series.start <= trend.as_of]
-    with _RENDER_LOCK, _chart_rc():
+    with svg_rendering("paindiary-trend-chart"):
         figure = _draw(trend, days, shown, others, baseline_rate)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="svg", metadata=_NO_METADATA)
@@ -150,13 +150,24 @@ def _draw(
     return figure
 
 
-def _chart_rc() -> AbstractContextManager[None]:
+@contextmanager
+def svg_rendering(salt: str) -> Iterator[None]:
+    """The settings every SVG of ours is drawn under, with ``salt`` as the SVG hash salt.
+
+    rcParams are process-global: every renderer (this chart, the Kaplan-Meier curve) must take
+    the same lock for the length of one render.
+    """
+    with _RENDER_LOCK, _chart_rc(salt):
+        yield
+
+
+def _chart_rc(salt: str = "paindiary-trend-chart") -> AbstractContextManager[None]:
     # Fonts become paths (no font files, nothing to load under the report's CSP); a fixed hash
     # salt makes the clip-path ids, hence the whole file, the same for the same input.
     return matplotlib.rc_context(
         {
             "svg.fonttype": "path",
-            "svg.hashsalt": "paindiary-trend-chart",
+            "svg.hashsalt": salt,
             "svg.image_inline": True,
             "font.family": "sans-serif",
             "font.sans-serif": ["DejaVu Sans"],

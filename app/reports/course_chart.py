@@ -2,8 +2,9 @@
 the course marked, and B and 0.5 x B as lines (the web app's patient page).
 
 It draws with the trend chart's own pieces (``app.reports.chart``: bars, unobserved days, the
-7-day mean, intensity, the series bands, the B lines and the legend) under the same render lock,
-so the two charts read alike. Only numbers, dates and fixed labels go in, never patient text.
+7-day mean, intensity, the series bands, the B lines and the legend) under the same settings
+and render lock (``svg_rendering``), so the two charts read alike. Only numbers, dates and
+fixed labels go in, never patient text.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from matplotlib.figure import Figure
 
 from app.reports.chart import (
     _NO_METADATA,
-    _RENDER_LOCK,
     FIGURE_SIZE,
     MARGINS,
     ChartSeries,
     ChartSession,
-    _chart_rc,
     _check_days,
     _draw_baseline_rate,
     _draw_course,
@@ -30,6 +29,7 @@ from app.reports.chart import (
     _draw_legend,
     _draw_sessions,
     _format_axes,
+    svg_rendering,
 )
 from app.trends import TimeseriesItem
 
@@ -53,7 +53,7 @@ def render_course_chart(
         (session for session in sessions if first <= session.day <= last),
         key=lambda session: (session.day, session.completed),
     )
-    with _RENDER_LOCK, _chart_rc():
+    with svg_rendering("paindiary-course-chart"):
         figure = Figure(figsize=FIGURE_SIZE)
         figure.subplots_adjust(**MARGINS)
         FigureCanvasSVG(figure)

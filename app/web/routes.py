@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 
 from app.deps import ClientIP, ContextDep, SessionDep, request_info
 from app.errors import AppError, InvalidCredentials, TooManyRequests
+from app.reports.km import render_relief_km
 from app.services.care import audit
 from app.services.exports import episodes_csv, fhir_bundle
 from app.services.identity import web_sessions
@@ -26,7 +27,6 @@ from app.services.outcomes import clinic, cohort, trends
 from app.services.outcomes.overview import SORTS, Sort, patients_overview
 from app.trends import days
 from app.web import report_frame
-from app.web.cohort_view import km_svg
 from app.web.pages import PAGE_HEADERS, PREFIX, error_page, page
 from app.web.session import (
     COOKIE,
@@ -241,7 +241,12 @@ def cohort_page(request: Request, caller: Caller, session: SessionDep, ctx: Cont
             "caller": caller,
             "csrf_field": CSRF_FIELD,
             "result": result,
-            "km": report_frame.inline_svg(km_svg(result)),
+            "km": report_frame.inline_svg(
+                render_relief_km(
+                    cohort.relief_pairs(result, booster=False),
+                    cohort.relief_pairs(result, booster=True),
+                )
+            ),
         },
     )
 

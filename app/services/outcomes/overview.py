@@ -122,7 +122,7 @@ def patients_overview(
     for patients in pages:
         rows.extend(_row(session, patient, as_of) for patient in patients)
     session.commit()  # a read: end it before the caller writes the audit entries
-    rows.sort(key=_ORDER[sort])
+    rows = ordered(rows, sort)
     first = (page - 1) * page_size
     return PatientsOverview(
         rows=tuple(rows[first : first + page_size]),
@@ -172,6 +172,11 @@ def _latest(
         relief_days=None if relief is None else relief.duration_days,
     )
     return latest, tuple(course.reference_baseline.flags), course.outlook
+
+
+def ordered(rows: list[PatientRow], sort: Sort) -> list[PatientRow]:
+    """``rows`` in the page's ``sort`` order (see ``patients_overview``)."""
+    return sorted(rows, key=_ORDER[sort])
 
 
 def _by_name(row: PatientRow) -> tuple[str, str]:

@@ -32,10 +32,11 @@ def sign_in(web: TestClient, email: str, password: str = PASSWORD) -> httpx.Resp
     form = web.get(f"{CLINIC}/sign-in")
     match = re.search(r'name="signin_token" value="([^"]+)"', form.text)
     assert match, form.text
-    return web.post(
+    response: httpx.Response = web.post(
         f"{CLINIC}/sign-in",
         data={"email": email, "password": password, "signin_token": match.group(1)},
     )
+    return response
 
 
 def signed_in(web: TestClient, email: str, password: str = PASSWORD) -> None:
@@ -47,7 +48,7 @@ def signed_in(web: TestClient, email: str, password: str = PASSWORD) -> None:
 
 def is_signed_out(web: TestClient) -> bool:
     page = web.get(f"{CLINIC}/")
-    return page.status_code == 303 and page.headers["location"] == f"{CLINIC}/sign-in"
+    return page.status_code == 303 and str(page.headers["location"]) == f"{CLINIC}/sign-in"
 
 
 def test_the_cookie_and_the_pages_headers(api: Api, browser_like: TestClient) -> None:

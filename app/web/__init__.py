@@ -12,5 +12,6 @@ def install_web(app: FastAPI) -> None:
     from app.web.pages import PREFIX, STATIC
     from app.web.routes import router
 
-    app.include_router(router)
+    # The stylesheet first: the pages' catch-all (an HTML 404 page) must not shadow it.
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="clinic-static")
+    app.include_router(router)

@@ -288,3 +288,11 @@ def fhir_download(patient: WebPatient, caller: Caller, ctx: ContextDep) -> Respo
         media_type=fhir_bundle.FHIR_JSON,
         headers=_attachment(f"paindiary-fhir-{days.utc_today().isoformat()}.json"),
     )
+
+
+@router.get("/{rest:path}")
+def unknown_page(rest: str, caller: MaybeCaller) -> Response:
+    """Any other address under /clinic/: the 404 page (the same as for a patient you may not
+    see), never the API's problem+json."""
+    del rest
+    return error_page(404, "Not found", "Not found", caller)

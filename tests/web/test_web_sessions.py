@@ -156,3 +156,15 @@ def test_a_bad_page_number_and_an_unknown_sort_are_pages_not_json(
         page = browser_like.get(f"{CLINIC}/?{query}")
         assert page.status_code == 422, query
         assert page.headers["content-type"].startswith("text/html")
+
+
+def test_an_unknown_address_is_the_404_page_and_the_stylesheet_is_served(
+    browser_like: TestClient,
+) -> None:
+    missing = browser_like.get(f"{CLINIC}/no/such/page")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in missing.text
+    css = browser_like.get(f"{CLINIC}/static/clinic.css")
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css")

@@ -65,7 +65,9 @@ class WebRoute(APIRoute):
                 return _redirect("/sign-in")
             except RequestValidationError:
                 caller = getattr(request.state, "web_caller", None)
-                return error_page(422, "Invalid request", "The address is not valid.", caller)
+                return error_page(
+                    422, "Invalid request", "The address or the form is not valid.", caller
+                )
             except AppError as error:
                 caller = getattr(request.state, "web_caller", None)
                 title = "Not found" if error.status == 404 else error.title

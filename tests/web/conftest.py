@@ -127,7 +127,7 @@ def _start(
 
 @pytest.fixture(scope="session")
 def servers(
-    web_db: str, world: seeded.World, tmp_path_factory: pytest.TempPathFactory
+    web_db: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Servers]:
     workdir = tmp_path_factory.mktemp("web-servers")
     short_limits = {
@@ -140,6 +140,8 @@ def servers(
         _start(workdir / "short", web_db, short_limits),
     ]
     try:
+        # The world is seeded while the servers start (neither needs the other until now).
+        request.getfixturevalue("world")
         for process, base in started:
             _wait_until_up(base, process)
         yield Servers(base=started[0][1] + "/clinic", short=started[1][1] + "/clinic")

@@ -41,6 +41,7 @@ from app.problems import install_error_handlers
 from app.route_index import route_index
 from app.services.context import AppContext
 from app.settings import Settings, get_settings
+from app.web import install_web
 
 API_PREFIX = "/api/v1"
 
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cohort.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    install_web(app)
 
     def body_limit(path: str) -> int:
         if path.endswith("/batch"):

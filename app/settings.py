@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: int = Field(default=10, ge=1, le=300)
     mail_from: str = "paindiary <no-reply@paindiary.example>"
     mail_dir: Path = DEFAULT_MAIL_DIR
+    # The clinician web app (/clinic/): a web session ends after this long without a request
+    # (idle) and this long after sign-in whatever happens (absolute): HIPAA automatic logoff.
+    web_idle_timeout_seconds: int = Field(default=15 * 60, ge=1, le=86_400)
+    web_absolute_timeout_seconds: int = Field(default=12 * 3600, ge=1, le=7 * 86_400)
     # Threads that run the synchronous endpoints; a few beat many (less lock and GIL contention).
     worker_threads: int = Field(default=8, ge=1)
 

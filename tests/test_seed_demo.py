@@ -37,6 +37,9 @@ def run_seed(capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
         "pid": re.search(r"patient id: (\S+)", out),
         "sid": re.search(r"series id:  (\S+)", out),
         "url": re.search(r"^Report URL: (\S+)", out, re.M),
+        "clinic": re.search(
+            r"open (http://127\.0\.0\.1:8000/clinic/) and sign in as the clinician", out
+        ),
     }
     assert all(found.values()), out
     return {name: match.group(1) for name, match in found.items() if match}

@@ -9,6 +9,7 @@ from app.models.idempotency import IdempotencyKey
 from app.models.patients import Patient
 from app.models.rate_limits import RateLimit
 from app.models.treatments import Series, TreatmentSession
+from app.models.web_sessions import WebSession
 
 __all__ = [
     "AccountCode",
@@ -30,4 +31,5 @@ __all__ = [
     "Series",
     "TreatmentSession",
     "User",
+    "WebSession",
 ]

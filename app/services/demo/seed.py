@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Assessment,
-    AuthSession,
     Checkin,
     Episode,
     Medication,
@@ -38,13 +37,16 @@ from app.services.context import AppContext
 from app.services.demo import diary as demo_diary
 from app.services.diary import medication_doses
 from app.services.identity import accounts
+from app.services.identity.sessions import end_all_sign_ins
 from app.services.sync.records import ChangeSeq
 from app.trends.days import utcnow
 
 PATIENT_EMAIL = "demo@paindiary.example"
 CLINICIAN_EMAIL = "dr.demo@paindiary.example"
 SERIES_NAME = "Ketamine IV series 1"
-BASE_URL = "http://127.0.0.1:8000/api/v1"
+SERVER_URL = "http://127.0.0.1:8000"
+BASE_URL = f"{SERVER_URL}/api/v1"
+CLINIC_URL = f"{SERVER_URL}/clinic/"
 
 
 @dataclass(frozen=True)
@@ -134,12 +136,8 @@ def _set_password(session: Session, ctx: AppContext, user_id: uuid.UUID, passwor
     session.execute(
         update(User).where(User.id == user_id).values(password_hash=ctx.passwords.hash(password))
     )
-    # As a password change does: the old sign-ins end.
-    session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_reason="password_changed")
-    )
+    # As a password change does: the old sign-ins end (API and web).
+    end_all_sign_ins(session, user_id, reason="password_changed")
 
 
 def _diary(session: Session, patient_id: uuid.UUID, clinician_id: uuid.UUID) -> uuid.UUID:
@@ -207,12 +205,17 @@ def instructions(demo: Demo) -> str:
     return "\n".join(
         [
             f"Demo {state}.",
+            "",
             f"  patient:    {PATIENT_EMAIL}  password: {demo.patient_password}",
             f"  clinician:  {CLINICIAN_EMAIL}  password: {demo.clinician_password}",
+            "",
+            f"Start the server (make run), open {CLINIC_URL} and sign in as the clinician",
+            f"({CLINICIAN_EMAIL} and the password above).",
+            "",
             f"  patient id: {demo.patient_id}",
             f"  series id:  {demo.series_id}",
             "",
-            "With the server running (make run), as the clinician (tokens last 15 minutes):",
+            "Or through the API, as the clinician (tokens last 15 minutes):",
             f"  {token}",
             f'  curl -s -H "Authorization: Bearer $TOKEN" -o report.html {demo.report_url}',
             "then open report.html in a browser, or use /docs (Authorize) with the same account.",

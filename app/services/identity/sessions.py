@@ -8,6 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.models import AuthSession
+from app.services.identity.web_sessions import end_web_sessions
 from app.trends.days import utcnow
 
 
@@ -21,7 +22,8 @@ def end_all_sign_ins(
     - Refresh-token families (``auth_sessions``): revoked, so their refresh tokens are refused
       and their access tokens, which name their family and are checked on every request, stop
       working on the next request.
-    - Web sessions of the clinician web app: end them here too when they are added.
+    - Web sessions of the clinician web app (``web_sessions``): all of them end (``keep`` names
+      a refresh-token family, never a browser), so the cookie is refused on its next request.
 
     Never commits: it belongs to the caller's transaction (the new password and the ended
     sessions become true together).
@@ -32,3 +34,4 @@ def end_all_sign_ins(
     if keep is not None:
         ended = ended.where(AuthSession.id != keep)
     session.execute(ended.values(revoked_at=utcnow(), revoked_reason=reason[:32]))
+    end_web_sessions(session, user_id, reason=reason)

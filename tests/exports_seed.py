@@ -148,7 +148,8 @@ def seed_rich_patient(client: TestClient, who: Account) -> Seeded:
             "sleep_hours": 6.5,
             "note": "bad",
         },
-        "2026-03-02": {"no_attacks": True, "bni": "IIIa"},
+        # Not no_attacks: true - the day has an episode (that would be a 409).
+        "2026-03-02": {"no_attacks": False, "bni": "IIIa"},
         "2026-03-03": {"no_attacks": False, "mood": 7},
     }
     for day, body in checkins.items():

@@ -29,7 +29,7 @@ def test_feed_reports_every_kind_in_commit_order(api: Api, client: TestClient) -
     h = alice.headers
     eid, mid, aid = new_id(), new_id(), new_id()
     client.put(episode_url(eid=eid), json=episode(), headers=h)
-    client.put(checkin_url(day="2026-03-01"), json={"no_attacks": True}, headers=h)
+    client.put(checkin_url(day="2026-03-01"), json={"no_attacks": False}, headers=h)
     client.put(medication_url(mid=mid), json=medication(), headers=h)
     client.put(assessment_url(aid=aid), json=assessment(), headers=h)
     r = client.get(changes_url(), headers=h)

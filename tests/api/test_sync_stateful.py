@@ -26,7 +26,7 @@ from hypothesis.stateful import (
 )
 
 from tests.diary import episode, episode_url
-from tests.helpers import Api, assert_problem, patch_current
+from tests.helpers import Api, assert_problem
 from tests.sync_client import Replica
 
 DEVICES = st.integers(min_value=0, max_value=1)
@@ -100,8 +100,8 @@ def test_two_devices_converge_and_never_lose_an_update(api: Api, client: TestCli
                     episode_url(eid=eid), json=episode(intensity=intensity), headers=headers
                 )
             else:
-                r = patch_current(
-                    client, episode_url(eid=eid), json={"intensity": intensity}, headers=headers
+                r = client.patch(
+                    episode_url(eid=eid), json={"intensity": intensity}, headers=headers
                 )
             if self._outcome(eid, version, r, gone_status=409 if use_put else 404):
                 old_version, old_intensity = self.server[eid]

@@ -41,8 +41,8 @@ from tests.web import world as seeded
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-results"
 WIDTH = 1280
-SHORT_IDLE_SECONDS = 2
-SHORT_ABSOLUTE_SECONDS = 5
+SHORT_IDLE_SECONDS = 3
+SHORT_ABSOLUTE_SECONDS = 8
 
 
 @dataclass

@@ -5,7 +5,7 @@ parsing, no load generator), so a change to the write path shows in its own cost
 
 Prints the CPU milliseconds per PUT and per /healthz (lowest of three rounds) and their ratio;
 ``--profile`` writes a cProfile of one round to bench/out/put.prof (read it with pstats).
-PostgreSQL: BENCH_POSTGRES_URL, default database paindiary_bench_profile (recreated).
+PostgreSQL: BENCH_POSTGRES_URL (recreated), default database paindiary_bench_profile.
 """
 
 from __future__ import annotations
@@ -96,8 +96,9 @@ async def main(engine_name: str, count: int, concurrency: int, profile: bool) ->
     if engine_name == "sqlite":
         engine = Engine("sqlite", f"sqlite:///{OUT_DIR / 'profile.db'}")
     else:
-        base = normalise_url(os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
-        url = make_url(base).set(database="paindiary_bench_profile")
+        given = os.environ.get("BENCH_POSTGRES_URL")
+        url = make_url(normalise_url(given or DEFAULT_POSTGRES_URL))
+        url = url if given else url.set(database="paindiary_bench_profile")
         engine = Engine("postgresql", url.render_as_string(hide_password=False))
     fresh_database(engine)
     os.environ.update(

@@ -268,6 +268,23 @@ def _check_write(
     return authorise_write(ctx.db, session, actor, pid, _WRITE, info, own)
 
 
+def _record_failed(ctx: AppContext, token: str, pid: str, info: audit.RequestInfo) -> None:
+    """The "failed" entry of a patient's own write refused before it began (its body), as
+    ``WritablePatient`` records it; nothing when the sign-in has ended since (that was a 401)."""
+    try:
+        with ctx.db.session() as reader:
+            actor, own_patient = resolve_actor(reader, ctx, token)
+    except Unauthorized:
+        return
+    if owned(actor, pid, own_patient) is not None:
+        audit.record(
+            ctx.db, [audit.event_for(actor, uuid.UUID(str(actor.patient_id)), info, "failed")]
+        )
+
+
+_BEGUN = "paindiary.write.begun"  # session.info: ``PatientWrite.begin`` ran
+
+
 @dataclass(frozen=True)
 class PatientWrite:
     """``WritablePatient`` for the hot path: the same answers, in the same order (401, 404 and
@@ -288,6 +305,7 @@ class PatientWrite:
 
     def begin(self) -> tuple[Patient, ChangeSeq | None]:
         """The patient, and the change position already reserved (None: the write takes it)."""
+        self.session.info[_BEGUN] = True
         if self.patient is not None:
             return self.patient, None
         assert self.owner is not None
@@ -317,8 +335,8 @@ async def get_patient_write(
         raise Unauthorized(INVALID_TOKEN) from exc
     info = request_info(request)
     session = ctx.db.session(write=True)
+    owner = _known_owner(claims, pid)
     try:
-        owner = _known_owner(claims, pid)
         patient = None
         if owner is None:
             patient = await run_in_threadpool(_check_write, ctx, session, token, pid, info)
@@ -326,6 +344,9 @@ async def get_patient_write(
     except Exception:
         if audit.is_pending(session):
             await _in_own_thread(partial(audit.settle, ctx.db, session, failed=True))
+        elif owner is not None and session.info.get(_BEGUN) is None:
+            # Refused before ``begin`` (the body): recorded as the general path records it.
+            await _in_own_thread(partial(_record_failed, ctx, token, pid, info))
         raise
     else:
         if audit.is_pending(session):

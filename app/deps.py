@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Annotated
 
@@ -18,6 +20,7 @@ from app.errors import Forbidden, Unauthorized
 from app.models import Patient
 from app.route_index import below_api_version
 from app.route_index import route_template as full_template
+from app.security.tokens import AccessClaims, InvalidToken
 from app.services.care import audit
 from app.services.care.access import (
     AccessMode,
@@ -27,9 +30,11 @@ from app.services.care.access import (
     authorise_write,
     owned,
 )
+from app.services.care.own_write import begin_own_write
 from app.services.context import AppContext
 from app.services.identity.actors import Actor
-from app.services.identity.auth import resolve_actor
+from app.services.identity.auth import INVALID_TOKEN, resolve_actor
+from app.services.sync.records import ChangeSeq
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 METHOD_ACTIONS: dict[str, audit.Action] = {
@@ -224,3 +229,135 @@ ReportablePatient = Annotated[
     Patient, Depends(patient_access("read", scope="reports:read"), scope="function")
 ]
 OwnPatient = Annotated[Patient, Depends(patient_access("read", owner_only=True), scope="function")]
+
+
+_WRITE = AccessPolicy.of("write")
+# user id → the id of their own patient record, learnt from a full check in this process. A
+# patient record never changes hands (an erased one takes its user along), so an entry never
+# becomes wrong; what may change - the session, the record's existence - the one statement of
+# ``begin_own_write`` checks on every write. Bounded: cleared when full.
+_OWNERS: dict[uuid.UUID, uuid.UUID] = {}
+_OWNERS_MAX = 100_000
+
+
+def _known_owner(claims: AccessClaims, pid: str) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID] | None:
+    """(user, auth session, patient) when this process has seen the token's user own ``pid``."""
+    if claims.subject_kind != "user" or claims.session_id is None:
+        return None
+    try:
+        user_id, patient_id = uuid.UUID(claims.subject), uuid.UUID(pid)
+        auth_session_id = uuid.UUID(claims.session_id)
+    except ValueError:
+        return None
+    if _OWNERS.get(user_id) != patient_id:
+        return None
+    return user_id, auth_session_id, patient_id
+
+
+def _check_write(
+    ctx: AppContext, session: Session, token: str, pid: str, info: audit.RequestInfo
+) -> Patient:
+    """The general path (get_actor and the write access check of ``WritablePatient``)."""
+    with ctx.db.session() as reader:
+        actor, own_patient = resolve_actor(reader, ctx, token)
+    if own_patient is not None:
+        if len(_OWNERS) >= _OWNERS_MAX:
+            _OWNERS.clear()
+        _OWNERS[actor.id] = own_patient.id
+    own = owned(actor, pid, own_patient)
+    return authorise_write(ctx.db, session, actor, pid, _WRITE, info, own)
+
+
+def _record_failed(ctx: AppContext, token: str, pid: str, info: audit.RequestInfo) -> None:
+    """The "failed" entry of a patient's own write refused before it began (its body), as
+    ``WritablePatient`` records it; nothing when the sign-in has ended since (that was a 401)."""
+    try:
+        with ctx.db.session() as reader:
+            actor, own_patient = resolve_actor(reader, ctx, token)
+    except Unauthorized:
+        return
+    if owned(actor, pid, own_patient) is not None:
+        audit.record(
+            ctx.db, [audit.event_for(actor, uuid.UUID(str(actor.patient_id)), info, "failed")]
+        )
+
+
+_BEGUN = "paindiary.write.begun"  # session.info: ``PatientWrite.begin`` ran
+
+
+@dataclass(frozen=True)
+class PatientWrite:
+    """``WritablePatient`` for the hot path: the same answers, in the same order (401, 404 and
+    403 before the body is validated), and the same audit entries, at less cost.
+
+    A patient writing their own record, once this process has seen them own it, is checked in
+    the endpoint's own thread hop and write transaction (``begin``): one hop to the thread pool
+    instead of two, and one statement (services/care/own_write.py) where the general path runs
+    five before the data. Everyone else is checked here first, as ``WritablePatient`` does."""
+
+    ctx: AppContext
+    session: Session  # the request's write session (no SessionDep: one dependency fewer)
+    token: str
+    pid: str
+    info: audit.RequestInfo
+    patient: Patient | None  # checked already (the general path)
+    owner: tuple[uuid.UUID, uuid.UUID, uuid.UUID] | None  # (user, auth session, patient)
+
+    def begin(self) -> tuple[Patient, ChangeSeq | None]:
+        """The patient, and the change position already reserved (None: the write takes it)."""
+        self.session.info[_BEGUN] = True
+        if self.patient is not None:
+            return self.patient, None
+        assert self.owner is not None
+        user_id, auth_session_id, patient_id = self.owner
+        mine = begin_own_write(
+            self.session,
+            user_id=user_id,
+            auth_session_id=auth_session_id,
+            patient_id=patient_id,
+            info=self.info,
+        )
+        if mine is not None:
+            return mine
+        # The session ended or the record is gone since: the general path says which (401).
+        return _check_write(self.ctx, self.session, self.token, self.pid, self.info), None
+
+
+async def get_patient_write(
+    pid: str, request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> AsyncIterator[PatientWrite]:
+    if not token:
+        raise Unauthorized("Sign in first: send an access token as 'Authorization: Bearer …'.")
+    ctx: AppContext = request.app.state.ctx
+    try:
+        claims = ctx.tokens.decode_access(token)
+    except InvalidToken as exc:
+        raise Unauthorized(INVALID_TOKEN) from exc
+    info = request_info(request)
+    session = ctx.db.session(write=True)
+    owner = _known_owner(claims, pid)
+    try:
+        patient = None
+        if owner is None:
+            patient = await run_in_threadpool(_check_write, ctx, session, token, pid, info)
+        yield PatientWrite(ctx, session, token, pid, info, patient, owner)
+    except Exception:
+        if audit.is_pending(session):
+            await _in_own_thread(partial(audit.settle, ctx.db, session, failed=True))
+        elif owner is not None and session.info.get(_BEGUN) is None:
+            # Refused before ``begin`` (the body): recorded as the general path records it.
+            await _in_own_thread(partial(_record_failed, ctx, token, pid, info))
+        raise
+    else:
+        if audit.is_pending(session):
+            await _in_own_thread(partial(audit.settle, ctx.db, session, failed=False))
+    finally:
+        # As get_session: a rollback is I/O; an ended transaction closes without any.
+        if session.in_transaction():
+            await _in_own_thread(session.close)
+        else:
+            session.close()
+
+
+# As WritablePatient, for endpoints that call ``begin`` in their own hop (see PatientWrite).
+PatientWriteDep = Annotated[PatientWrite, Depends(get_patient_write, scope="function")]

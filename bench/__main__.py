@@ -11,6 +11,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 
 import httpx
 
@@ -30,8 +31,10 @@ from bench.report import Figure, Target, not_measured
 from bench.server import OUT_DIR, Engine, Server, engines, fresh_database
 
 LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
-WRITERS = 16  # patients the PUT load spreads over (PostgreSQL locks per patient)
-SOAK_PATIENTS = 8
+# Patients the PUT load spreads over (PostgreSQL locks per patient).
+WRITERS = int(os.environ.get("BENCH_WRITERS", "16"))
+SOAK_PATIENTS = int(os.environ.get("BENCH_SOAK_PATIENTS", "8"))
+SOAK_SERVERS = 2  # paindiary serve processes on one PostgreSQL database
 # While iterating, e.g. BENCH_PARTS=scale BENCH_ENGINES=sqlite; make bench runs everything.
 PARTS = os.environ.get("BENCH_PARTS", "load,scale,import,soak").split(",")
 ENGINES = os.environ.get("BENCH_ENGINES", "sqlite,postgresql").split(",")
@@ -77,9 +80,6 @@ def run_engine(engine: Engine, wrk_binary: str | None, secret: str) -> list[Figu
             client.register_patient(http, "history1k"),
             client.register_patient(http, "history100k"),
         )
-        admin = client.create_admin(server)
-        c50 = client.create_clinician(http, admin, "clinician50")
-        c500 = client.create_clinician(http, admin, "clinician500")
         peak: list[float] = []
 
         def load() -> list[Figure]:
@@ -100,6 +100,9 @@ def run_engine(engine: Engine, wrk_binary: str | None, secret: str) -> list[Figu
             if "import" in PARTS:
                 out += _import_figures(engine, label, secret)
             return out
+        admin = client.create_admin(server)
+        c50 = client.create_clinician(http, admin, "clinician50")
+        c500 = client.create_clinician(http, admin, "clinician500")
         print(
             f"{label}: seeding 1 000 + 100 000 episodes of history and a 500-patient cohort",
             flush=True,
@@ -158,22 +161,25 @@ def _pid(account: client.Account) -> uuid.UUID:
 
 
 def run_soak(engine: Engine, secret: str) -> list[Figure]:
-    print(f"PostgreSQL soak: {soak.SOAK_SECONDS:.0f} s of mixed load", flush=True)
+    print(
+        f"PostgreSQL soak: {soak.SOAK_SECONDS:.0f} s of mixed load over {SOAK_SERVERS} servers",
+        flush=True,
+    )
     fresh_database(engine)
-    with (
-        Server(engine, secret=secret) as server,
-        httpx.Client(base_url=server.base_url, timeout=60) as http,
-    ):
+    with ExitStack() as stack:
+        # The same database, secret key and audit key: one service behind a load balancer.
+        servers = [stack.enter_context(Server(engine, secret=secret)) for _ in range(SOAK_SERVERS)]
+        http = stack.enter_context(httpx.Client(base_url=servers[0].base_url, timeout=60))
         available = figures_scale.routes(http)
         patients = [client.register_patient(http, f"soak{i}") for i in range(SOAK_PATIENTS)]
-        admin = client.create_admin(server)
+        admin = client.create_admin(servers[0])
         clinician = client.create_clinician(http, admin, "soakclinician")
         for patient in patients:
             client.grant(http, patient, clinician)
         seeded = [seed.history_patient(engine.url, _pid(p), 400, series_count=1) for p in patients]
         with_trend = figures_scale._shape(client.API + figures_scale.TREND) in available
         return soak.run(
-            server.base_url,
+            [server.base_url for server in servers],
             engine.url,
             list(zip(patients, seeded, strict=True)),
             clinician,
@@ -213,6 +219,9 @@ def main() -> int:
         "paindiary serve --host 127.0.0.1 --port <free port> --workers 2 --no-access-log "
         "--log-level warning "
         "(SQLite file bench/out/bench.db; PostgreSQL database paindiary_bench, recreated)",
+        f"soak: {SOAK_SERVERS} such servers (2 workers each) on the one PostgreSQL database, "
+        "the same secret and audit keys; each request to one of them at random, retries to the "
+        "next",
     ]
     complete = set(PARTS) >= {"load", "scale", "import", "soak"} and set(ENGINES) >= set(LABELS)
     path = report.RESULTS if complete else OUT_DIR / "RESULTS-partial.md"

@@ -10,6 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 PACKAGES = ("fastapi", "starlette", "uvicorn", "pydantic", "sqlalchemy", "psycopg", "orjson")
 
@@ -39,7 +40,9 @@ def versions(postgres_url: str | None) -> dict[str, str]:
     for name in PACKAGES:
         found[name] = version(name)
     if postgres_url is not None:
-        engine = create_engine(postgres_url)
+        # The server's maintenance database: the bench's own is created later, by
+        # fresh_database, and may not exist yet on a machine that never ran the bench.
+        engine = create_engine(make_url(postgres_url).set(database="postgres"))
         with engine.connect() as conn:
             found["postgresql server"] = str(conn.execute(text("SHOW server_version")).scalar())
         engine.dispose()

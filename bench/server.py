@@ -19,10 +19,12 @@ from sqlalchemy.engine import make_url
 from app.db import normalise_url
 from app.dbmigrate import upgrade
 
-OUT_DIR = Path(__file__).resolve().parent / "out"
+# BENCH_OUT_DIR: where scripts, logs and the SQLite file go (the harness's own test uses a
+# temporary directory).
+OUT_DIR = Path(os.environ.get("BENCH_OUT_DIR") or Path(__file__).resolve().parent / "out")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/paindiary_bench"
 PAINDIARY = Path(sys.executable).parent / "paindiary"
-WORKERS = 2
+WORKERS = int(os.environ.get("BENCH_SERVER_WORKERS", "2"))  # 1 only in the harness's test
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ class Server:
             "--log-level",
             "warning",
         ]
-        self.log_path = OUT_DIR / f"server-{engine.name}.log"
+        self.log_path = OUT_DIR / f"server-{engine.name}-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Server:

@@ -1,10 +1,14 @@
-"""The soak: minutes of mixed load on PostgreSQL with two workers, then the books are checked.
+"""The soak: minutes of mixed load on two servers (``paindiary serve``, two workers each) sharing
+one PostgreSQL database, then the books are checked.
 
+Every request of every simulated user goes to one of the servers at random, and a retry goes to
+the next one, so a POST retried with its Idempotency-Key usually lands on the other server.
 Writers (the patients' apps) PUT and POST episodes, with Idempotency-Keys on POST, upload small
 batches and edit earlier attacks, retrying whatever got no answer or a 5xx, as the app does;
 sync readers follow each patient's change feed; a clinician with grants reads the episode lists
 and, when the route exists, the trend report. Afterwards exactly the acknowledged (2xx) records
-must be stored - no more, no fewer - and each patient's feed must report every one of them.
+must be stored - no more, no fewer - and each patient's feed, read in full from every server,
+must report every one of them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 import random
 import time
 import uuid
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,24 +41,40 @@ RETRIES = 8
 class Books:
     acknowledged: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
+    per_server: dict[str, int] = field(default_factory=dict)
     server_errors: int = 0
     unanswered: int = 0  # attempts with no HTTP answer (then retried)
     given_up: int = 0  # writes never acknowledged after every retry
 
     def count(self, kind: str, response: httpx.Response | None) -> None:
         self.requests[kind] = self.requests.get(kind, 0) + 1
+        if response is not None:
+            server = str(response.request.url.port)
+            self.per_server[server] = self.per_server.get(server, 0) + 1
         if response is None:
             self.unanswered += 1
         elif response.status_code >= 500:
             self.server_errors += 1
 
 
+Servers = list[httpx.AsyncClient]
+
+
 async def _send(
-    http: httpx.AsyncClient, books: Books, kind: str, method: str, path: str, **kw: Any
+    servers: Servers,
+    rng: random.Random,
+    books: Books,
+    kind: str,
+    method: str,
+    path: str,
+    **kw: Any,
 ) -> httpx.Response | None:
-    """One write, retried on no answer, 5xx or 429 (the same body and key each time)."""
+    """One write to a server picked at random, retried on no answer, 5xx or 429 (the same body
+    and key each time) on the next server."""
     pause = 0.05
-    for _ in range(RETRIES):
+    first = rng.randrange(len(servers))
+    for attempt in range(RETRIES):
+        http = servers[(first + attempt) % len(servers)]
         try:
             response: httpx.Response | None = await http.request(method, path, **kw)
         except httpx.HTTPError:
@@ -73,7 +94,7 @@ def _started(rng: random.Random) -> str:
 
 
 async def _writer(
-    http: httpx.AsyncClient, patient: Account, books: Books, deadline: float, seed: int
+    servers: Servers, patient: Account, books: Books, deadline: float, seed: int
 ) -> None:
     rng = random.Random(seed)
     mine = books.acknowledged.setdefault(patient.patient_id or uuid.uuid4(), set())
@@ -85,21 +106,35 @@ async def _writer(
             episode_id = uuid.uuid4()
             body = json.dumps(episode_body(_started(rng)))
             r = await _send(
-                http, books, "PUT", "PUT", f"{base}/{episode_id}", content=body, headers=headers
+                servers,
+                rng,
+                books,
+                "PUT",
+                "PUT",
+                f"{base}/{episode_id}",
+                content=body,
+                headers=headers,
             )
             if r is not None and r.is_success:
                 mine.add(episode_id)
         elif roll < 0.8:
             body = json.dumps(episode_body(_started(rng)))
             keyed = {**headers, "Idempotency-Key": uuid.uuid4().hex}
-            r = await _send(http, books, "POST", "POST", base, content=body, headers=keyed)
+            r = await _send(servers, rng, books, "POST", "POST", base, content=body, headers=keyed)
             if r is not None and r.is_success:
                 mine.add(uuid.UUID(r.json()["id"]))
         elif roll < 0.9:
             items = [{"id": str(uuid.uuid4()), **episode_body(_started(rng))} for _ in range(20)]
             payload = json.dumps({"items": items})
             r = await _send(
-                http, books, "batch", "POST", f"{base}/batch", content=payload, headers=headers
+                servers,
+                rng,
+                books,
+                "batch",
+                "POST",
+                f"{base}/batch",
+                content=payload,
+                headers=headers,
             )
             if r is not None and r.is_success:
                 for result in r.json()["results"]:
@@ -109,16 +144,26 @@ async def _writer(
             episode_id = rng.choice(sorted(mine))
             body = json.dumps({**episode_body(_started(rng)), "intensity": rng.randint(1, 10)})
             await _send(
-                http, books, "edit", "PUT", f"{base}/{episode_id}", content=body, headers=headers
+                servers,
+                rng,
+                books,
+                "edit",
+                "PUT",
+                f"{base}/{episode_id}",
+                content=body,
+                headers=headers,
             )
 
 
 async def _sync_reader(
-    http: httpx.AsyncClient, patient: Account, books: Books, deadline: float
+    servers: Servers, patient: Account, books: Books, deadline: float, seed: int
 ) -> set[str]:
+    """A phone syncing: each page from whichever server the load balancer picks."""
+    rng = random.Random(seed)
     seen: set[str] = set()
     since: str | None = None
     while time.monotonic() < deadline:
+        http = rng.choice(servers)
         params = {"limit": FEED_PAGE} | ({"since": since} if since else {})
         try:
             r: httpx.Response | None = await http.get(
@@ -141,7 +186,7 @@ async def _sync_reader(
 
 
 async def _clinician(
-    http: httpx.AsyncClient,
+    servers: Servers,
     clinician: Account,
     patients: list[tuple[Account, SeededSeries]],
     books: Books,
@@ -150,6 +195,7 @@ async def _clinician(
 ) -> None:
     rng = random.Random(11)
     while time.monotonic() < deadline:
+        http = rng.choice(servers)
         patient, seeded = rng.choice(patients)
         try:
             r: httpx.Response | None = await http.get(
@@ -189,61 +235,78 @@ async def _full_feed(http: httpx.AsyncClient, patient: Account) -> set[str]:
 
 
 async def _soak(
-    base_url: str,
+    base_urls: list[str],
     patients: list[tuple[Account, SeededSeries]],
     clinician: Account,
     with_trend: bool,
     seconds: float,
-) -> tuple[Books, dict[uuid.UUID, set[str]]]:
+) -> tuple[Books, dict[str, set[str]]]:
+    """The load, then every patient's full feed read from each server (by base URL)."""
     books = Books()
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as http:
+    async with AsyncExitStack() as stack:
+        servers = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
+            )
+            for url in base_urls
+        ]
         writers = [
-            _writer(http, p, books, deadline, seed=i * 100 + k)
+            _writer(servers, p, books, deadline, seed=i * 100 + k)
             for i, (p, _) in enumerate(patients)
             for k in range(WRITERS_PER_PATIENT)
         ]
         readers = [
-            _sync_reader(http, p, books, deadline) for p, _ in patients[: len(patients) // 2]
+            _sync_reader(servers, p, books, deadline, seed=500 + i)
+            for i, (p, _) in enumerate(patients[: len(patients) // 2])
         ]
         clinicians = [
-            _clinician(http, clinician, patients, books, deadline, with_trend) for _ in range(2)
+            _clinician(servers, clinician, patients, books, deadline, with_trend) for _ in range(2)
         ]
         await asyncio.gather(*writers, *readers, *clinicians)
-        feeds = {p.patient_id or uuid.uuid4(): await _full_feed(http, p) for p, _ in patients}
+        feeds: dict[str, set[str]] = {}
+        for url, http in zip(base_urls, servers, strict=True):
+            feeds[url] = set()
+            for p, _ in patients:
+                feeds[url] |= await _full_feed(http, p)
     return books, feeds
 
 
 def run(
-    base_url: str,
+    base_urls: list[str],
     db_url: str,
     patients: list[tuple[Account, SeededSeries]],
     clinician: Account,
     with_trend: bool,
+    seconds: float = SOAK_SECONDS,
 ) -> list[Figure]:
     ids = [p.patient_id for p, _ in patients]
     engine = create_engine(db_url)
     stored_before = _stored(engine, ids)
     import uvloop
 
-    books, feeds = uvloop.run(_soak(base_url, patients, clinician, with_trend, SOAK_SECONDS))
+    books, feeds = uvloop.run(_soak(base_urls, patients, clinician, with_trend, seconds))
     stored = _stored(engine, ids) - stored_before
     engine.dispose()
     acknowledged = set().union(*books.acknowledged.values())
     missing, extra = acknowledged - stored, stored - acknowledged
-    in_feeds = {uuid.UUID(i) for seen in feeds.values() for i in seen}
-    feed_missing = acknowledged - in_feeds
+    # Each server's full sync must report every acknowledged record, wherever it was written.
+    feed_missing = {url: acknowledged - {uuid.UUID(i) for i in seen} for url, seen in feeds.items()}
+    worst = max(len(m) for m in feed_missing.values())
     total = sum(books.requests.values())
     mix = ", ".join(f"{k} {v}" for k, v in sorted(books.requests.items()))
-    label = "PostgreSQL, 2 workers"
+    spread = " / ".join(str(n) for _, n in sorted(books.per_server.items()))
+    label = f"PostgreSQL, {len(base_urls)} servers, 2 workers each"
     note = (
-        f"{SOAK_SECONDS:.0f} s, {total} requests ({mix}); {books.unanswered} unanswered "
-        f"attempts retried, {books.given_up} writes never acknowledged"
+        f"{seconds:.0f} s, {total} requests ({mix}; answered per server {spread}); "
+        f"{books.unanswered} unanswered attempts retried, {books.given_up} writes never "
+        "acknowledged"
     )
+    reported = ", ".join(str(len(seen)) for seen in feeds.values())
     return [
         Figure(
-            f"soak {SOAK_SECONDS / 60:.1f} min mixed load: responses with status 5xx",
+            f"soak {seconds / 60:.1f} min mixed load: responses with status 5xx",
             label,
             Target.at_most(0),
             float(books.server_errors),
@@ -258,11 +321,12 @@ def run(
             f"{len(extra)} extra",
         ),
         Figure(
-            "soak: acknowledged records a full sync of the change feed does not report",
+            "soak: acknowledged records a full sync of the change feed does not report "
+            "(worst server)",
             label,
             Target.at_most(0),
-            float(len(feed_missing)),
-            f"{len(in_feeds)} episodes reported by the patients' feeds",
+            float(worst),
+            f"episodes reported by the patients' feeds, per server: {reported}",
         ),
     ]
 

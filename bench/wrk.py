@@ -87,7 +87,8 @@ class WrkResult:
 def ensure_wrk() -> str | None:
     """The wrk binary, installing Debian's package when missing and allowed; else None."""
     found = shutil.which("wrk")
-    if found or os.geteuid() != 0 or not shutil.which("apt-get"):
+    allowed = os.environ.get("BENCH_INSTALL_WRK", "1") == "1"  # the harness's test says 0
+    if found or not allowed or os.geteuid() != 0 or not shutil.which("apt-get"):
         return found
     print("installing wrk from Debian's packages …")
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}

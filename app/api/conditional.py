@@ -83,6 +83,19 @@ def written(response: Response, kind: RecordKind[OutT], result: Written) -> OutT
     return written_as(response, result, kind.out(result.row))
 
 
+def written_json(kind: RecordKind[OutT], result: Written) -> Response:
+    """As ``written``, serialised here, straight to JSON bytes: FastAPI would validate the
+    model it was just given once more before serialising it (measured: 9 % of a PUT's CPU).
+    The route keeps its ``response_model`` for the OpenAPI document."""
+    out = kind.out(result.row)
+    return Response(
+        out.__pydantic_serializer__.to_json(out, by_alias=True),
+        status_code=201 if result.status == "created" else 200,
+        headers={"ETag": etag(result.row["version"])},
+        media_type="application/json",
+    )
+
+
 def written_as(response: Response, result: Written, out: OutT) -> OutT:
     """As ``written``, for a representation the service built (a medication with its doses)."""
     response.status_code = 201 if result.status == "created" else 200

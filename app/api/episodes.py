@@ -18,9 +18,16 @@ from app.api.conditional import (
     with_etag,
     with_etag_docs,
     written,
+    written_json,
 )
 from app.api.responses import problems
-from app.deps import CurrentActor, ReadablePatient, SessionDep, WritablePatient
+from app.deps import (
+    CurrentActor,
+    PatientWriteDep,
+    ReadablePatient,
+    SessionDep,
+    WritablePatient,
+)
 from app.schemas.common import Limit, Page
 from app.schemas.diary import (
     BatchIn,
@@ -52,21 +59,26 @@ WRITTEN = with_etag_docs(EpisodeOut, s200="Replaced, or unchanged (same version)
 def put_episode(
     episode_id: uuid.UUID,
     data: EpisodeIn,
-    patient: WritablePatient,
-    session: SessionDep,
-    response: Response,
+    write: PatientWriteDep,
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
-) -> EpisodeOut:
+) -> Response:
     """The offline app's write: the client picks the id. 201 when new, 200 when replaced; the same
     body again changes nothing (200, same version). `ETag` carries the version. `If-None-Match:
     *` makes it create-only and `If-Match` guards against lost updates (412 when stale). An id
     that was deleted, or belongs to another patient's record, is a 409. The patient, and
     grantees with write access (partners need `diary:write`); read-only grantees get 403."""
+    patient, seq = write.begin()  # sign-in and access checks, in this thread hop
     result = episodes.put_episode(
-        session, patient, episode_id, data, if_match=if_match, if_none_match=if_none_match
+        write.session,
+        patient,
+        episode_id,
+        data,
+        if_match=if_match,
+        if_none_match=if_none_match,
+        seq=seq,
     )
-    return written(response, episodes.EPISODES, result)
+    return written_json(episodes.EPISODES, result)
 
 
 @router.post(

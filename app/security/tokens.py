@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,10 @@ REQUIRED_CLAIMS = ("exp", "iat", "sub", "aud", "iss", "jti", "typ")
 MAX_TIMESTAMP = 253_402_300_799
 # How far ahead of our clock a token's iat or nbf may be (clocks of several servers).
 CLOCK_LEEWAY_SECONDS = 60
+# Tokens whose signature was verified, kept with their claims: an app sends the same token with
+# every request until it expires, and verifying it again cost more than a tenth of a write's CPU.
+# The time claims are checked on every use; revocation is checked by the callers, per request.
+VERIFIED_CACHE_SIZE = 4096
 
 
 class InvalidToken(Exception):
@@ -46,6 +51,8 @@ class TokenService:
         self._issuer = issuer
         self._audience = audience
         self.access_ttl = access_ttl
+        self._verified: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
 
     def issue_access(
         self,
@@ -73,6 +80,17 @@ class TokenService:
         return str(jwt.encode(claims, self._key, algorithm=self._algorithm))
 
     def decode_access(self, token: str, *, now: datetime | None = None) -> AccessClaims:
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify(token)
+            with self._lock:
+                if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                    self._verified.pop(next(iter(self._verified)))  # the oldest entry
+                self._verified[token] = claims
+        return _checked(claims, now)
+
+    def _verify(self, token: str) -> dict[str, Any]:
+        """The claims of a token whose signature, algorithm, audience and issuer are ours."""
         try:
             header = jwt.get_unverified_header(token)
             # Only the configured algorithm, whatever the token claims (no "none", no RS/HS swap).
@@ -95,28 +113,33 @@ class TokenService:
             )
         except (JWTError, ValueError, TypeError, OverflowError) as exc:
             raise InvalidToken(str(exc)) from exc
-        if any(c not in claims for c in REQUIRED_CLAIMS) or claims.get("typ") != ACCESS:
-            raise InvalidToken("not an access token")
-        current = int((now or datetime.now(UTC)).timestamp())
-        expires = _numeric_date(claims, "exp")
-        if expires <= current:
-            raise InvalidToken("expired")
-        if _numeric_date(claims, "iat") > current + CLOCK_LEEWAY_SECONDS:
-            raise InvalidToken("issued in the future")
-        if "nbf" in claims and _numeric_date(claims, "nbf") > current + CLOCK_LEEWAY_SECONDS:
-            raise InvalidToken("not yet valid")
-        kind = claims.get("knd")
-        if kind not in ("user", "client"):
-            raise InvalidToken("unknown subject kind")
-        scope = claims.get("scope", "")
-        return AccessClaims(
-            subject=str(claims["sub"]),
-            subject_kind=str(kind),
-            session_id=str(claims["sid"]) if "sid" in claims else None,
-            scopes=frozenset(str(scope).split()) if scope else frozenset(),
-            jti=str(claims["jti"]),
-            expires_at=datetime.fromtimestamp(expires, UTC),
-        )
+        return dict(claims)
+
+
+def _checked(claims: dict[str, Any], now: datetime | None) -> AccessClaims:
+    """The claims of a verified token, if they make it an access token valid ``now``."""
+    if any(c not in claims for c in REQUIRED_CLAIMS) or claims.get("typ") != ACCESS:
+        raise InvalidToken("not an access token")
+    current = int((now or datetime.now(UTC)).timestamp())
+    expires = _numeric_date(claims, "exp")
+    if expires <= current:
+        raise InvalidToken("expired")
+    if _numeric_date(claims, "iat") > current + CLOCK_LEEWAY_SECONDS:
+        raise InvalidToken("issued in the future")
+    if "nbf" in claims and _numeric_date(claims, "nbf") > current + CLOCK_LEEWAY_SECONDS:
+        raise InvalidToken("not yet valid")
+    kind = claims.get("knd")
+    if kind not in ("user", "client"):
+        raise InvalidToken("unknown subject kind")
+    scope = claims.get("scope", "")
+    return AccessClaims(
+        subject=str(claims["sub"]),
+        subject_kind=str(kind),
+        session_id=str(claims["sid"]) if "sid" in claims else None,
+        scopes=frozenset(str(scope).split()) if scope else frozenset(),
+        jti=str(claims["jti"]),
+        expires_at=datetime.fromtimestamp(expires, UTC),
+    )
 
 
 def _numeric_date(claims: dict[str, Any], name: str) -> int:

@@ -38,6 +38,8 @@ Action = Literal["read", "create", "update", "delete", "export", "erase"]
 Outcome = Literal["success", "denied", "failed"]
 
 PENDING = "paindiary.audit.pending"
+# (seq, previous hash) of a chain position the write already holds (``stage(reserved=…)``).
+RESERVED = "paindiary.audit.reserved"
 GENESIS_HASH = "0" * 64
 
 
@@ -176,11 +178,29 @@ def append(session: Session, events: Iterable[AuditEvent]) -> int:
             prev_hash = session.execute(
                 _PREV_HASH, {"patient": item.patient_id, "seq": seq - 1}
             ).scalar_one()
-        fields: dict[str, Any] = {**vars(item), "seq": seq, "at": utcnow()}
-        fields.update(prev_hash=prev_hash, hash=chain_hash(key, prev_hash, fields))
-        session.execute(_INSERT_ENTRY, fields)
+        _insert(session, key, item, seq, prev_hash)
         written += 1
     return written
+
+
+def _insert(session: Session, key: bytes, item: AuditEvent, seq: int, prev_hash: str) -> None:
+    fields: dict[str, Any] = {**vars(item), "seq": seq, "at": utcnow()}
+    fields.update(prev_hash=prev_hash, hash=chain_hash(key, prev_hash, fields))
+    session.execute(_INSERT_ENTRY, fields)
+
+
+def _append_reserved(session: Session, item: AuditEvent, seq: int, prev_hash: str | None) -> None:
+    """The entry at a chain position the transaction already bumped ``audit_seq`` to (the
+    patient's own write: services/care/own_write.py). ``prev_hash`` is None when that statement
+    could not see the previous entry (PostgreSQL, after waiting for the row lock: its snapshot
+    predates the commit it waited for); it is read now, under the lock."""
+    if prev_hash is None:
+        prev_hash = GENESIS_HASH
+        if seq > 1:
+            prev_hash = session.execute(
+                _PREV_HASH, {"patient": item.patient_id, "seq": seq - 1}
+            ).scalar_one()
+    _insert(session, session_key(session), item, seq, prev_hash)
 
 
 def record(db: Database, events: Sequence[AuditEvent]) -> None:
@@ -192,10 +212,15 @@ def record(db: Database, events: Sequence[AuditEvent]) -> None:
         session.commit()
 
 
-def stage(session: Session, item: AuditEvent) -> None:
+def stage(
+    session: Session, item: AuditEvent, reserved: tuple[int, str | None] | None = None
+) -> None:
     """Attach the entry to the caller's write transaction: it commits with the data, or
-    ``settle`` records the attempt."""
+    ``settle`` records the attempt. ``reserved``: the chain position (and previous hash, when
+    known) this transaction already holds; a rollback gives it up."""
     session.info[PENDING] = item
+    if reserved is not None:
+        session.info[RESERVED] = reserved
 
 
 def note(session: Session, what: str) -> None:
@@ -214,6 +239,7 @@ def is_pending(session: Session) -> bool:
 def settle(db: Database, session: Session, *, failed: bool) -> None:
     """After a write request: if nothing committed the staged entry, record the attempt anyway."""
     item: AuditEvent | None = session.info.pop(PENDING, None)
+    session.info.pop(RESERVED, None)
     if item is None:
         return
     # End the request's transaction first: on SQLite it holds the one write lock.
@@ -234,10 +260,21 @@ def _append_staged(session: Session) -> None:
     item: AuditEvent | None = session.info.get(PENDING)
     if item is not None:
         session.flush()
-        append(session, [item])
+        reserved: tuple[int, str | None] | None = session.info.get(RESERVED)
+        if reserved is not None:
+            _append_reserved(session, item, *reserved)
+        else:
+            append(session, [item])
 
 
 @event.listens_for(Session, "after_commit")
 def _forget_committed(session: Session) -> None:
     # Only now: if the commit failed, the entry stays staged and settle() records the attempt.
     session.info.pop(PENDING, None)
+    session.info.pop(RESERVED, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_reservation(session: Session) -> None:
+    # A rollback undid the bump of audit_seq: the position is no longer this transaction's.
+    session.info.pop(RESERVED, None)

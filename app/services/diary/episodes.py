@@ -95,6 +95,7 @@ def put_episode(
     *,
     if_match: str | None,
     if_none_match: str | None,
+    seq: records.ChangeSeq | None = None,
 ) -> Written:
     if data.id is not None and data.id != episode_id:
         raise ValidationFailed(["body", "id"], "must equal the id in the path")
@@ -108,6 +109,7 @@ def put_episode(
         seq,
         if_match=if_match,
         if_none_match=if_none_match,
+        seq=seq,
     )
     _after_write(session, patient.id, result)
     records.finish(session, result)

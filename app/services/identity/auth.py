@@ -110,6 +110,8 @@ def _revoke_jti(session: Session, jti: str, expires_at: datetime) -> None:
     )
 
 
+INVALID_TOKEN = "The access token is missing, invalid or expired."
+
 # Prebuilt (its compiled form is cached): who the token's user is, whether the sign-in still
 # stands, and their own patient record, which the patient app's requests then need not read again.
 _USER_ACTOR = (
@@ -127,7 +129,7 @@ def resolve_actor(session: Session, ctx: AppContext, token: str) -> tuple[Actor,
         subject = uuid.UUID(claims.subject)
         session_id = uuid.UUID(claims.session_id) if claims.session_id else None
     except (InvalidToken, ValueError) as exc:
-        raise Unauthorized("The access token is missing, invalid or expired.") from exc
+        raise Unauthorized(INVALID_TOKEN) from exc
     if claims.subject_kind == "user" and session_id is not None:
         # One round trip: the user, their patient record and whether the session still stands.
         found = session.execute(_USER_ACTOR, {"user_id": subject, "session_id": session_id}).first()

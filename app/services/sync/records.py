@@ -118,6 +118,14 @@ class ChangeSeq:
         self._next = int(last) - count + 1
         self._last = int(last)
 
+    @classmethod
+    def reserved(cls, last: int, count: int = 1) -> ChangeSeq:
+        """Positions a statement of the caller's already reserved under the row lock (the
+        patient's own write: services/care/own_write.py), ``last`` being the new change_seq."""
+        seq = cls.__new__(cls)
+        seq._next, seq._last = last - count + 1, last
+        return seq
+
     def peek(self) -> int:
         """The position ``take`` hands out next."""
         if self._next > self._last:
@@ -382,8 +390,10 @@ def put_record(
     if_match: str | None,
     if_none_match: str | None,
     revive: bool = False,
+    seq: ChangeSeq | None = None,
 ) -> Written:
-    seq = ChangeSeq(session, patient_id)
+    """``seq``: a position the caller already holds (else this takes the lock for one)."""
+    seq = seq or ChangeSeq(session, patient_id)
     result = put(
         session,
         kind,

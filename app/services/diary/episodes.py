@@ -99,17 +99,15 @@ def put_episode(
 ) -> Written:
     if data.id is not None and data.id != episode_id:
         raise ValidationFailed(["body", "id"], "must equal the id in the path")
-    seq = ChangeSeq(session, patient.id)
     result = records.put(
         session,
         EPISODES,
         patient.id,
         episode_id,
         body_columns(data),
-        seq,
+        seq or ChangeSeq(session, patient.id),
         if_match=if_match,
         if_none_match=if_none_match,
-        seq=seq,
     )
     _after_write(session, patient.id, result)
     records.finish(session, result)

@@ -6,6 +6,7 @@ from app.models.clients import PartnerClient
 from app.models.diary import Assessment, Checkin, Episode, Medication, MedicationDose
 from app.models.grants import Grant
 from app.models.idempotency import IdempotencyKey
+from app.models.outcomes import PatientOutcome, SeriesOutcome
 from app.models.patients import Patient
 from app.models.rate_limits import RateLimit
 from app.models.treatments import Series, TreatmentSession
@@ -24,10 +25,12 @@ __all__ = [
     "MedicationDose",
     "PartnerClient",
     "Patient",
+    "PatientOutcome",
     "RateLimit",
     "RefreshToken",
     "RevokedToken",
     "Series",
+    "SeriesOutcome",
     "TreatmentSession",
     "User",
 ]

@@ -5,8 +5,9 @@ the cohort table and the clinicians' patients page read one indexed query per pa
 recomputing every series. A row says what it was computed from: the patient's ``change_seq``
 (bumped by every write of the patient's records) and ``version`` (bumped by every change of the
 patient record, its time zone and name included), and the local day ``as_of`` with the instant
-``valid_until`` at which the patient's today moves on. Readers recompute whatever no longer
-matches before they answer, so no response is ever built from a stale row.
+``valid_until`` at which the patient's today moves on. A change of either number leaves an
+``outcome_changes`` row (a trigger). Readers recompute whatever changed or whose day is over
+before they answer, so no response is ever built from a stale row.
 """
 
 from __future__ import annotations
@@ -35,6 +36,22 @@ from app.db import Base, UTCDateTime
 SortName = String(200).with_variant(String(200, collation="C"), "postgresql")
 
 
+class OutcomeChange(Base):
+    """A patient whose records or record changed since their outcomes were stored: written by
+    database triggers on ``patients`` (a change of ``change_seq`` or ``version``, and every new
+    patient; migration 0016o1), so that no write path has to know, and deleted by the
+    refresher only up to the positions it computed from. Finding what to recompute reads
+    these few rows, never every patient."""
+
+    __tablename__ = "outcome_changes"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True
+    )
+    change_seq: Mapped[int] = mapped_column(BigInteger)
+    patient_version: Mapped[int] = mapped_column(Integer)
+
+
 class PatientOutcome(Base):
     """One per patient: what the figures were computed from, and the patient's latest series
     (the last by course order; else the last created) with its relief and outlook."""
@@ -43,6 +60,8 @@ class PatientOutcome(Base):
     __table_args__ = (
         # The patients page's orders: by name; relief ended (latest first); return expected soon.
         Index("ix_patient_outcomes_name", "sort_name", "patient_id"),
+        # Whose day is over: found without reading every patient.
+        Index("ix_patient_outcomes_valid_until", "valid_until"),
         Index(
             "ix_patient_outcomes_ended",
             "ended_rank",

@@ -18,7 +18,45 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Every new patient, and every change of a patient's change_seq (each write of their records)
+# or version (each change of the patient record), leaves a mark: what the outcomes' readers
+# recompute (app/services/outcomes/ready.py). Audit appends bump audit_seq only: no mark.
+MARK = (
+    "INSERT INTO outcome_changes (patient_id, change_seq, patient_version) "
+    "VALUES (NEW.id, NEW.change_seq, NEW.version) "
+    "ON CONFLICT (patient_id) DO UPDATE SET change_seq = excluded.change_seq, "
+    "patient_version = excluded.patient_version"
+)
+CHANGED = "NEW.change_seq <> OLD.change_seq OR NEW.version <> OLD.version"
+SQLITE_TRIGGERS = (
+    f"CREATE TRIGGER outcomes_patient_new AFTER INSERT ON patients BEGIN {MARK}; END",
+    "CREATE TRIGGER outcomes_patient_changed AFTER UPDATE OF change_seq, version ON patients "
+    f"WHEN {CHANGED} BEGIN {MARK}; END",
+)
+POSTGRES_TRIGGERS = (
+    "CREATE FUNCTION outcomes_mark_patient() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN {MARK}; RETURN NULL; END $$",
+    "CREATE TRIGGER outcomes_patient_new AFTER INSERT ON patients "
+    "FOR EACH ROW EXECUTE FUNCTION outcomes_mark_patient()",
+    "CREATE TRIGGER outcomes_patient_changed AFTER UPDATE OF change_seq, version ON patients "
+    f"FOR EACH ROW WHEN ({CHANGED}) EXECUTE FUNCTION outcomes_mark_patient()",
+)
+
+
 def upgrade() -> None:
+    op.create_table(
+        "outcome_changes",
+        sa.Column("patient_id", sa.Uuid(), nullable=False),
+        sa.Column("change_seq", sa.BigInteger(), nullable=False),
+        sa.Column("patient_version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["patient_id"],
+            ["patients.id"],
+            name=op.f("fk_outcome_changes_patient_id_patients"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("patient_id", name=op.f("pk_outcome_changes")),
+    )
     op.create_table(
         "patient_outcomes",
         sa.Column("patient_id", sa.Uuid(), nullable=False),
@@ -63,6 +101,7 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index("ix_patient_outcomes_name", ["sort_name", "patient_id"], unique=False)
+        batch_op.create_index("ix_patient_outcomes_valid_until", ["valid_until"], unique=False)
         batch_op.create_index(
             "ix_patient_outcomes_return",
             ["return_rank", "return_key", "sort_name", "patient_id"],
@@ -114,8 +153,23 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_series_outcomes_patient_id", ["patient_id"], unique=False)
 
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for statement in POSTGRES_TRIGGERS if postgres else SQLITE_TRIGGERS:
+        op.execute(statement)
+    # Every patient there is: none has outcomes stored yet.
+    op.execute(
+        "INSERT INTO outcome_changes (patient_id, change_seq, patient_version) "
+        "SELECT id, change_seq, version FROM patients"
+    )
+
 
 def downgrade() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    on = " ON patients" if postgres else ""
+    op.execute(f"DROP TRIGGER IF EXISTS outcomes_patient_changed{on}")
+    op.execute(f"DROP TRIGGER IF EXISTS outcomes_patient_new{on}")
+    if postgres:
+        op.execute("DROP FUNCTION IF EXISTS outcomes_mark_patient()")
     with op.batch_alter_table("series_outcomes", schema=None) as batch_op:
         batch_op.drop_index("ix_series_outcomes_patient_id")
         batch_op.drop_index("ix_series_outcomes_order")
@@ -123,7 +177,9 @@ def downgrade() -> None:
     op.drop_table("series_outcomes")
     with op.batch_alter_table("patient_outcomes", schema=None) as batch_op:
         batch_op.drop_index("ix_patient_outcomes_return")
+        batch_op.drop_index("ix_patient_outcomes_valid_until")
         batch_op.drop_index("ix_patient_outcomes_name")
         batch_op.drop_index("ix_patient_outcomes_ended")
 
     op.drop_table("patient_outcomes")
+    op.drop_table("outcome_changes")

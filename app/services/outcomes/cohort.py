@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.errors import Forbidden, ValidationFailed
-from app.models import Grant
 from app.schemas.trends import CohortOut, CohortRowOut, CohortSummaryOut
 from app.services.care import audit
 from app.services.care.access import Scope, require_scope
@@ -71,7 +70,7 @@ def _check_as_of(as_of: dt.date | None) -> None:
 def _rows_query(actor: Actor, at: dt.datetime, modality: str | None) -> Select[Any]:
     """The stored rows of the patients ``actor`` may see (the grant is joined in)."""
     t = ready.SERIES
-    query = select(*t.c).join(Grant, ready.granted_to(actor, t.c.patient_id, at))
+    query = select(*t.c).where(ready.granted_to(actor, t.c.patient_id, at))
     return query if modality is None else query.where(t.c.modality == modality)
 
 
@@ -187,7 +186,7 @@ def _entries(
             t.c.relief_days,
             t.c.as_of,
         )
-        .join(Grant, ready.granted_to(actor, t.c.patient_id, at))
+        .where(ready.granted_to(actor, t.c.patient_id, at))
         .where(t.c.start.is_not(None))
     )
     if modality is not None:
@@ -243,7 +242,7 @@ def _patients_with_other_day(
     query = (
         select(t.c.patient_id)
         .distinct()
-        .join(Grant, ready.granted_to(actor, t.c.patient_id, at))
+        .where(ready.granted_to(actor, t.c.patient_id, at))
         .where(t.c.as_of != as_of)
     )
     return set(session.scalars(query))

@@ -8,11 +8,14 @@ write of the patient's records bumps it: services/sync/records.py), the patient 
 ``version`` (a change of time zone or name bumps it) and ``valid_until``, the instant the
 patient's today moves on.
 
-Before a reader answers it runs ``make_ready``: one query finds the patients it may see whose
-row no longer matches (or who have none), and those are recomputed in chunks and stored, before
-the page is read. Nothing in the write paths needs to know. The state is read before the diary,
-so a write that lands in between leaves a row computed from newer data but stamped with the
-older ``change_seq``: it is recomputed once more on the next read, never served stale.
+A change of either number, and every new patient, leaves a mark in ``outcome_changes`` (database
+triggers on ``patients``, migration 0016o1: no write path needs to know, the bulk ones and
+those still to come included). Before a reader answers it runs ``make_ready``: one query finds
+the patients it may see with a mark or whose stored day is over (two small indexed reads, never
+a pass over every patient), and those are recomputed in chunks and stored before the page is
+read. The state is read before the diary, and a mark is removed only up to the ``change_seq``
+and ``version`` the rows were computed from, so a write that lands in between leaves its mark
+and is recomputed on the next read: a stale row is never served.
 
 Concurrent refreshers of the same patient serialise on the ``patient_outcomes`` row (the upsert
 comes first in the write transaction, in patient-id order), then replace the series rows.
@@ -26,12 +29,21 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Row, Select, and_, delete, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.models import Grant, Patient, PatientOutcome, SeriesOutcome
+from app.models import Grant, OutcomeChange, Patient, PatientOutcome, SeriesOutcome
 from app.services.care import audit
 from app.services.identity.actors import Actor
 from app.services.outcomes.courses import analyses_of
@@ -71,14 +83,20 @@ def sort_name(display_name: str) -> str:
 
 
 def granted_to(actor: Actor, patient_id: Any, at: dt.datetime) -> ColumnElement[bool]:
-    """The join condition: an active grant of ``patient_id`` to ``actor`` at ``at``. At most
-    one unrevoked grant per (patient, grantee) exists, so the join never repeats a row."""
+    """The rows of patients with an active grant to ``actor`` at ``at``: a correlated EXISTS,
+    so that the query walks its own index in the order asked for (or its few marked rows)
+    and looks each patient's grant up, never the other way round (a clinician's every grant,
+    then a sort)."""
     grantee = Grant.client_id if actor.is_client else Grant.grantee_user_id
-    return and_(
-        Grant.patient_id == patient_id,
-        grantee == actor.id,
-        Grant.revoked_at.is_(None),
-        or_(Grant.expires_at.is_(None), Grant.expires_at > at),
+    return (
+        select(Grant.id)
+        .where(
+            Grant.patient_id == patient_id,
+            grantee == actor.id,
+            Grant.revoked_at.is_(None),
+            or_(Grant.expires_at.is_(None), Grant.expires_at > at),
+        )
+        .exists()
     )
 
 
@@ -271,8 +289,19 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(stmt.on_conflict_do_update(index_elements=["patient_id"], set_=changed), rows)
 
 
+_MARKS = table_of(OutcomeChange)
+_UNMARK = (
+    delete(_MARKS)
+    .where(_MARKS.c.patient_id == bindparam("pid"))
+    .where(_MARKS.c.change_seq <= bindparam("seq"))
+    .where(_MARKS.c.patient_version <= bindparam("version"))
+)
+
+
 def store(db: Database, computed: Sequence[Computed]) -> None:
-    """Replace these patients' rows in one write transaction (patients in id order)."""
+    """Replace these patients' rows in one write transaction (patients in id order), and
+    remove their change marks up to the positions they were computed from: a write that
+    came later has left a later mark, which stays."""
     if not computed:
         return
     ordered = sorted(computed, key=lambda item: item.patient["patient_id"])
@@ -287,6 +316,15 @@ def store(db: Database, computed: Sequence[Computed]) -> None:
             series_rows = [row for item in ordered for row in item.series]
             if series_rows:
                 session.execute(insert(SERIES), series_rows)
+            marks = [
+                {
+                    "pid": item.patient["patient_id"],
+                    "seq": item.patient["change_seq"],
+                    "version": item.patient["patient_version"],
+                }
+                for item in ordered
+            ]
+            session.connection().execute(_UNMARK, marks)
         session.commit()
 
 
@@ -295,29 +333,29 @@ def _chunks(items: Sequence[PatientState], size: int) -> Iterator[Sequence[Patie
         yield items[first : first + size]
 
 
-def _state(row: Row[uuid.UUID, int, int, str, str]) -> PatientState:
-    return PatientState(row.id, row.change_seq, row.version, row.timezone, row.display_name)
-
-
-def stale_patients(session: Session, actor: Actor, at: dt.datetime) -> list[PatientState]:
-    """The patients ``actor`` may see whose stored rows are missing or out of date: one query
-    over the caller's active grants."""
-    p, o = Patient, PatientOutcome
-    query = (
-        select(p.id, p.change_seq, p.version, p.timezone, p.display_name)
-        .join(Grant, granted_to(actor, p.id, at))
-        .outerjoin(o, o.patient_id == p.id)
-        .where(
-            or_(
-                o.patient_id.is_(None),
-                o.change_seq != p.change_seq,
-                o.patient_version != p.version,
-                o.valid_until <= at,
-            )
-        )
-        .order_by(p.id)
+def _stale(actor: Actor | None, at: dt.datetime) -> CompoundSelect[uuid.UUID, int, int, str, str]:
+    """The patients (those ``actor`` may see; all without one) with a change mark, or whose
+    stored day is over: two small indexed reads (the marks; ``valid_until``), each joined to
+    the patient and the caller's active grant, never a pass over every patient."""
+    p = Patient
+    columns = (p.id, p.change_seq, p.version, p.timezone, p.display_name)
+    marked = select(*columns).select_from(OutcomeChange).join(p, p.id == OutcomeChange.patient_id)
+    ended = (
+        select(*columns)
+        .select_from(PatientOutcome)
+        .join(p, p.id == PatientOutcome.patient_id)
+        .where(PatientOutcome.valid_until <= at)
     )
-    return [_state(row) for row in session.execute(query)]
+    if actor is not None:
+        marked = marked.where(granted_to(actor, OutcomeChange.patient_id, at))
+        ended = ended.where(granted_to(actor, PatientOutcome.patient_id, at))
+    return marked.union(ended)
+
+
+def stale_patients(session: Session, actor: Actor | None, at: dt.datetime) -> list[PatientState]:
+    """The patients whose stored rows are missing or out of date (see ``_stale``)."""
+    rows = session.execute(_stale(actor, at)).all()
+    return sorted((PatientState(*row) for row in rows), key=lambda state: state.id)
 
 
 def refresh(db: Database, session: Session, states: Sequence[PatientState], at: dt.datetime) -> int:
@@ -341,22 +379,8 @@ def make_ready(db: Database, session: Session, actor: Actor, at: dt.datetime) ->
 def refresh_all(db: Database, at: dt.datetime | None = None) -> int:
     """Every patient whose rows are out of date (the CLI, e.g. just after midnight)."""
     moment = at or now()
-    p, o = Patient, PatientOutcome
     with db.session() as session:
-        query = (
-            select(p.id, p.change_seq, p.version, p.timezone, p.display_name)
-            .outerjoin(o, o.patient_id == p.id)
-            .where(
-                or_(
-                    o.patient_id.is_(None),
-                    o.change_seq != p.change_seq,
-                    o.patient_version != p.version,
-                    o.valid_until <= moment,
-                )
-            )
-            .order_by(p.id)
-        )
-        stale = [_state(row) for row in session.execute(query)]
+        stale = stale_patients(session, None, moment)
         session.commit()
         return refresh(db, session, stale, moment)
 
@@ -366,7 +390,7 @@ def states_of(session: Session, patient_ids: Iterable[uuid.UUID]) -> list[Patien
     query = select(p.id, p.change_seq, p.version, p.timezone, p.display_name).where(
         p.id.in_(list(patient_ids))
     )
-    return sorted((_state(row) for row in session.execute(query)), key=lambda s: s.id)
+    return sorted((PatientState(*row) for row in session.execute(query)), key=lambda s: s.id)
 
 
 # --- the clinicians' patients page -------------------------------------------------------------
@@ -475,8 +499,8 @@ def patient_outcome_rows(
     o = PATIENTS
     query = (
         select(*o.c, Patient.display_name, Patient.timezone)
-        .join(Grant, granted_to(actor, o.c.patient_id, at))
         .join(Patient, Patient.id == o.c.patient_id)
+        .where(granted_to(actor, o.c.patient_id, at))
     )
     if as_of is not None and session.scalar(
         select(o.c.patient_id).select_from(query.subquery()).where(o.c.as_of != as_of).limit(1)
@@ -529,7 +553,7 @@ def _computed_page(
     limit: int,
     offset_or_cursor: int | str | None,
 ) -> PatientOutcomePage:
-    query = select(Patient.id).join(Grant, granted_to(actor, Patient.id, at))
+    query = select(Patient.id).where(granted_to(actor, Patient.id, at))
     states = states_of(session, session.scalars(query))
     names = {state.id: (state.display_name, state.timezone) for state in states}
     values = [

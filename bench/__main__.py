@@ -19,6 +19,7 @@ from bench import (
     envinfo,
     figures_import,
     figures_load,
+    figures_outcomes,
     figures_scale,
     report,
     seed,
@@ -123,6 +124,11 @@ def run_engine(engine: Engine, wrk_binary: str | None, secret: str) -> list[Figu
             "cohort",
             label,
             lambda: figures_scale.cohort(http, label, available, {50: c50, 500: c500}),
+        )
+        out += attempt(
+            "outcomes kept ready",
+            label,
+            lambda: figures_outcomes.figures(http, engine.url, label, admin),
         )
     out += attempt(
         "CSV export",

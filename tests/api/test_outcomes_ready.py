@@ -295,3 +295,58 @@ def test_the_patients_page_query(
         "Anna", "Bob", "Carl", "Dora",
     ]  # fmt: skip
     assert [row.patient_name for row in names("name", limit=2, page=2).items] == ["Carl", "Dora"]
+
+
+def test_a_write_while_outcomes_are_computed_is_not_lost(
+    api: Api, client: TestClient, ctx: AppContext, clock: Callable[[timedelta], None]
+) -> None:
+    """Rows computed from data read before a write are stored, but the write's mark stays:
+    the next read recomputes them. Reads themselves (and their audit entries) mark nothing."""
+    w = world(api)
+    doctor: Account = w["doctor"]
+    actor = Actor(id=doctor.user_id, role="clinician", display_name="Dr. Ready")
+    at = ready.now()
+    with ctx.db.session() as session:
+        stale = ready.stale_patients(session, actor, at)
+        assert {state.id for state in stale} == {
+            w["course"].patient.pid,
+            w["carl"].pid,
+            w["dora"].pid,
+        }
+        computed = ready.compute(session, stale, at)
+        session.commit()
+    dora: TrendPatient = w["dora"]
+    dora.daily(range(150, 176), 5)  # lands after the diary was read
+    ready.store(ctx.db, computed)
+    with ctx.db.session() as session:
+        assert [state.id for state in ready.stale_patients(session, actor, at)] == [dora.pid]
+        assert ready.make_ready(ctx.db, session, actor, at) == 1
+        assert ready.make_ready(ctx.db, session, actor, at) == 0
+    row = row_of(read(client, doctor), w["dora_series"])
+    assert row["relief_status"] == "ended"
+    with ctx.db.session() as session:
+        assert ready.make_ready(ctx.db, session, actor, at) == 0  # the read marked nothing
+
+
+def test_rows_from_an_earlier_reading_never_replace_later_ones(
+    api: Api, client: TestClient, ctx: AppContext, clock: Callable[[timedelta], None]
+) -> None:
+    """Two readers refresh the same patient; the one that read first commits last: its rows
+    are not stored over the later ones (which have already cleared the change mark)."""
+    w = world(api)
+    doctor: Account = w["doctor"]
+    dora: TrendPatient = w["dora"]
+    actor = Actor(id=doctor.user_id, role="clinician", display_name="Dr. Ready")
+    at = ready.now()
+    with ctx.db.session() as session:
+        earlier = ready.compute(session, ready.states_of(session, [dora.pid]), at)
+        session.commit()
+    dora.daily(range(150, 176), 5)
+    with ctx.db.session() as session:
+        later = ready.compute(session, ready.states_of(session, [dora.pid]), at)
+        session.commit()
+    ready.store(ctx.db, later)
+    ready.store(ctx.db, earlier)
+    with ctx.db.session() as session:
+        assert dora.pid not in {s.id for s in ready.stale_patients(session, actor, at)}
+    assert row_of(read(client, doctor), w["dora_series"])["relief_status"] == "ended"

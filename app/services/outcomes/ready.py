@@ -38,6 +38,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -282,11 +283,22 @@ def _add_outlooks(
 # --- storing -----------------------------------------------------------------------------------
 
 
-def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Insert or replace the patients' rows, unless the stored one was computed from a later
+    state (a refresher that read later committed first): the patients whose row was written.
+
+    A state is later when its (version, change_seq, as_of) is: both numbers only grow, so
+    two readings of one patient are always ordered this way."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(PATIENTS)
     changed = {c.name: stmt.excluded[c.name] for c in PATIENTS.c if c.name != "patient_id"}
-    session.execute(stmt.on_conflict_do_update(index_elements=["patient_id"], set_=changed), rows)
+    old = tuple_(PATIENTS.c.patient_version, PATIENTS.c.change_seq, PATIENTS.c.as_of)
+    new = tuple_(stmt.excluded.patient_version, stmt.excluded.change_seq, stmt.excluded.as_of)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["patient_id"], set_=changed, where=old <= new
+    )
+    written = session.execute(upsert.returning(PATIENTS.c.patient_id), rows)
+    return set(written.scalars())
 
 
 _MARKS = table_of(OutcomeChange)
@@ -311,8 +323,10 @@ def store(db: Database, computed: Sequence[Computed]) -> None:
         alive = set(session.scalars(select(Patient.id).where(Patient.id.in_(ids))))
         ordered = [item for item in ordered if item.patient["patient_id"] in alive]
         if ordered:
-            _upsert(session, [item.patient for item in ordered])
-            session.execute(delete(SERIES).where(SERIES.c.patient_id.in_(list(alive))))
+            written = _upsert(session, [item.patient for item in ordered])
+            ordered = [item for item in ordered if item.patient["patient_id"] in written]
+        if ordered:
+            session.execute(delete(SERIES).where(SERIES.c.patient_id.in_(list(written))))
             series_rows = [row for item in ordered for row in item.series]
             if series_rows:
                 session.execute(insert(SERIES), series_rows)

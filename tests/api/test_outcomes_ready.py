@@ -7,18 +7,22 @@ tests.trend_data (2026-08-24) at noon UTC, so the rows are computed without an e
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app import cli
 from app.services.context import AppContext
 from app.services.identity.actors import Actor
 from app.services.outcomes import ready
 from app.services.outcomes.ready import patient_outcome_rows
+from app.settings import get_settings
 from tests.helpers import Account, Api
 from tests.trend_data import API, TrendPatient, day, induction_and_booster, iso, trend_patient
 
@@ -350,3 +354,26 @@ def test_rows_from_an_earlier_reading_never_replace_later_ones(
     with ctx.db.session() as session:
         assert dora.pid not in {s.id for s in ready.stale_patients(session, actor, at)}
     assert row_of(read(client, doctor), w["dora_series"])["relief_status"] == "ended"
+
+
+def test_refresh_outcomes_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`paindiary refresh-outcomes` brings every changed patient up to date (a new patient
+    counts as changed), and then has nothing left to do."""
+    monkeypatch.setenv("PAINDIARY_DATABASE_URL", f"sqlite:///{tmp_path / 'refresh.db'}")
+    monkeypatch.setenv("PAINDIARY_SECRET_KEY", "s" * 40)
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["migrate"]) == 0
+        monkeypatch.setattr("sys.stdin", io.StringIO("a long password\n"))
+        assert (
+            cli.main(["create-user", "p@example.org", "--role", "patient", "--password-stdin"]) == 0
+        )
+        capsys.readouterr()
+        assert cli.main(["refresh-outcomes"]) == 0
+        assert "outcomes of 1 patient up to date" in capsys.readouterr().out
+        assert cli.main(["refresh-outcomes"]) == 0
+        assert "outcomes of 0 patients up to date" in capsys.readouterr().out
+    finally:
+        get_settings.cache_clear()

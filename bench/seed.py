@@ -18,6 +18,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, Table, text, update
@@ -365,23 +366,42 @@ OUTCOME_BASELINE_DAYS = 14
 OUTCOME_FOLLOW_UP_DAYS = 28
 
 
+@cache
+def _weights(rate: float) -> list[float]:
+    return _poisson(rate)
+
+
+@cache
+def _offset_on(day: dt.date) -> int:
+    return zone_offset_minutes(_day_start(day), TIMEZONE)
+
+
+def _fast_id(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def _light_row(
+    patient_id: uuid.UUID, seq: _Positions, at: dt.datetime, row_id: uuid.UUID
+) -> dict[str, Any]:
+    return {"id": row_id, **_sync_columns(patient_id, seq, at)}
+
+
 def _outcome_patient(
     rng: random.Random, index: int, now: dt.datetime
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One patient with one series (3 sessions two days apart) and a diary of one episode a
     day (its attack_count the day's attacks) or a ``no_attacks`` check-in, from the baseline
-    to at most two weeks past the follow-up: some respond, some not, some relief has ended."""
-    patient_id = uuid.uuid4()
+    to at most two weeks past the follow-up: some respond, some not, some relief has ended.
+    Few random draws a row: 10 000 of these are generated in seconds."""
+    patient_id = _fast_id(rng)
     seq = _Positions()
     today = as_of()
     start = today - dt.timedelta(days=rng.randint(20, 120))
     created = _day_start(start - dt.timedelta(days=OUTCOME_BASELINE_DAYS + 1))
-    series_id = uuid.uuid4()
-    rows: list[dict[str, Any]] = []
-    rows.append(
+    series_id = _fast_id(rng)
+    rows: list[dict[str, Any]] = [
         {
             "_table": "series",
-            "id": series_id,
             "name": "Ketamine infusions",
             "modality": rng.choice(("ketamine_iv", "ketamine_iv", "esketamine_nasal")),
             "protocol": None,
@@ -390,16 +410,13 @@ def _outcome_patient(
             "follow_up_days": OUTCOME_FOLLOW_UP_DAYS,
             "planned_start": None,
             "new_course": None,
-            **_sync_columns(patient_id, seq, created),
+            **_light_row(patient_id, seq, created, series_id),
         }
-    )
+    ]
     for offset in (0, 2, 4):
-        rows.append(
-            {
-                "_table": "sessions",
-                **_session(patient_id, series_id, start + dt.timedelta(days=offset), seq),
-            }
-        )
+        session = _session(patient_id, series_id, start + dt.timedelta(days=offset), seq)
+        session["id"] = _fast_id(rng)
+        rows.append({"_table": "sessions", **session})
     baseline = rng.choice((2.0, 3.0, 4.0))
     relief = rng.choice((0.3, 0.5, 0.9))  # share of the baseline rate during relief
     relief_days = rng.randint(10, 40)
@@ -409,11 +426,26 @@ def _outcome_patient(
     while day <= last:
         after = (day - end).days
         rate = baseline * (relief if 0 < after <= relief_days else 1.0)
-        attacks = rng.choices(range(9), weights=_poisson(rate))[0]
+        attacks = rng.choices(range(9), weights=_weights(rate))[0]
+        at = _day_start(day) + dt.timedelta(hours=2)
         if attacks:
-            episode = _episode(rng, patient_id, _day_start(day) + dt.timedelta(hours=2), seq)
-            episode["attack_count"] = attacks
-            rows.append({"_table": "episodes", **episode})
+            rows.append(
+                {
+                    "_table": "episodes",
+                    "started_at": at,
+                    "started_offset_minutes": _offset_on(day),
+                    "duration_seconds": 30 * attacks,
+                    "attack_count": attacks,
+                    "intensity": 4 + attacks % 5,
+                    "side": "right",
+                    "branch_mask": 2,
+                    "quality_mask": 1,
+                    "trigger_mask": 1 << (attacks % 4),
+                    "rescue_medication": None,
+                    "note": None,
+                    **_light_row(patient_id, seq, at, _fast_id(rng)),
+                }
+            )
         else:
             rows.append(
                 {
@@ -425,7 +457,7 @@ def _outcome_patient(
                     "mood": None,
                     "sleep_hours": None,
                     "note": None,
-                    **_sync_columns(patient_id, seq, _day_start(day) + dt.timedelta(hours=15)),
+                    **_sync_columns(patient_id, seq, at),
                 }
             )
         day += dt.timedelta(days=1)
@@ -472,7 +504,7 @@ def outcome_cohort(url: str, clinicians: list[tuple[uuid.UUID, int]], size: int)
             tables[row.pop("_table")].append(row)
         grants.extend(
             {
-                "id": uuid.uuid4(),
+                "id": _fast_id(rng),
                 "patient_id": patient["id"],
                 "grantee_user_id": clinician_id,
                 "client_id": None,

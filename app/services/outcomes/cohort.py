@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, select
+from sqlalchemy import RowMapping, Select, func, select
 from sqlalchemy.orm import Session
 
 from app.db import Database
@@ -32,7 +32,7 @@ from app.services.outcomes import ready
 from app.services.outcomes.trends import not_before_earliest
 from app.services.sync import listing
 from app.trends import days
-from app.trends.cohort import CohortEntry, cohort_group
+from app.trends.cohort import CohortEntry, cohort_group, group_of
 from app.trends.relief import Relief
 
 PAGE = 500
@@ -137,7 +137,7 @@ def series_outcomes(
     rows = _rows(session, found[:limit], at, as_of)
     summary = None
     if with_summary and cursor is None:
-        summary = summarise(_entries(session, actor, at, modality, as_of))
+        summary = _summary(session, actor, at, modality, as_of)
     # End the read before the audit's write transaction: one pooled connection at a time.
     session.commit()
     shown = list(dict.fromkeys(row.patient_id for row in rows))
@@ -167,6 +167,40 @@ def every_row(
     shown = list(dict.fromkeys(row.patient_id for row in rows))
     audit.record(db, [audit.event_for(actor, patient_id, info, "success") for patient_id in shown])
     return rows
+
+
+def _summary(
+    session: Session, actor: Actor, at: dt.datetime, modality: str | None, as_of: dt.date | None
+) -> CohortSummaryOut:
+    """The summary over every row. From the stored rows, the database picks each patient's
+    earliest series (start, id) per group and hands over four columns of those only; for an
+    explicit ``as_of`` other than some patient's stored day, from ``_entries``."""
+    if as_of is not None and _patients_with_other_day(session, actor, at, as_of):
+        return summarise(_entries(session, actor, at, modality, as_of))
+    t = ready.SERIES
+    rank = (
+        func.row_number()
+        .over(partition_by=(t.c.patient_id, t.c.booster), order_by=(t.c.start, t.c.series_id))
+        .label("rank")
+    )
+    ranked = (
+        select(t.c.booster, t.c.responder, t.c.relief_status, t.c.relief_days, rank)
+        .where(t.c.start.is_not(None))
+        .where(ready.granted_to(actor, t.c.patient_id, at))
+    )
+    if modality is not None:
+        ranked = ranked.where(t.c.modality == modality)
+    chosen = ranked.subquery()
+    groups: dict[bool, list[tuple[bool | None, str | None, int | None]]] = {False: [], True: []}
+    for booster, responder, status, length in session.execute(
+        select(
+            chosen.c.booster, chosen.c.responder, chosen.c.relief_status, chosen.c.relief_days
+        ).where(chosen.c.rank == 1)
+    ):
+        groups[bool(booster)].append((responder, status, length))
+    return CohortSummaryOut.model_validate(
+        {"first_series": group_of(groups[False]), "boosters": group_of(groups[True])}
+    )
 
 
 def _entries(

@@ -49,8 +49,10 @@ def get_cohort_outcomes(
 ) -> CohortOut | Response:
     """For clinicians (and partner clients with `reports:read`); patients and admins get 403.
     One row per live series of every patient who granted you access (baseline and follow-up
-    rates, change, responder, relief days, status) and a summary. Each patient read is on that
-    patient's access log. `Accept: text/csv` returns the rows as CSV (the summary is in the JSON
+    rates, change, responder, relief days, status) and a summary. Each patient whose rows are
+    sent is on that patient's access log. The figures are stored and brought up to date before
+    every read (a change of the diary, of the patient or of their local day shows at once).
+    `Accept: text/csv` returns the rows as CSV (the summary is in the JSON
     only) and every row at once; text cells that a spreadsheet would run as a formula start
     with `'`. JSON rows come in pages (`limit`, `cursor`; by patient name, then patient, then
     the patient's series by creation); the summary, over every row, comes with the first page

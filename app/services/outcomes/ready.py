@@ -506,7 +506,8 @@ def patient_outcome_rows(
     The stored rows are brought up to date first (``make_ready``), then the page is one
     indexed query. With an explicit ``as_of`` other than a patient's today, every visible
     patient is computed for that day and sorted here (no stored rows serve that day). With
-    ``info`` each listed patient's read is appended to their audit trail.
+    ``info`` each listed patient's read is appended to their audit trail. The read session
+    is committed before that (one pooled connection at a time), as the cohort does.
     """
     at = now()
     make_ready(db, session, actor, at)

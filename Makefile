@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes for make test (pytest-xdist); each has its own SQLite file and PostgreSQL database.
+PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help install run serve migrate demo test lint fmt typecheck pytest audit openapi bench clean
@@ -43,8 +45,8 @@ fmt: $(STAMP) ## format and auto-fix
 typecheck: $(STAMP) ## mypy --strict
 	$(BIN)/mypy
 
-pytest: $(STAMP) ## the test suite (PostgreSQL too when TEST_DATABASE_URL is set)
-	$(BIN)/pytest
+pytest: $(STAMP) ## the test suite on PYTEST_WORKERS processes (PostgreSQL too when TEST_DATABASE_URL is set)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 audit: $(STAMP) ## known vulnerabilities in the dependencies (pip-audit; allow-list in tools/audit_deps.py)
 	$(BIN)/python tools/audit_deps.py

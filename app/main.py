@@ -29,6 +29,7 @@ from app.api import (
     treatments,
     trends,
 )
+from app.api.docs import install_docs
 from app.api.openapi import install_openapi
 from app.metrics import MetricsMiddleware, forget_process
 from app.middleware import (
@@ -79,6 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Swagger UI and ReDoc from assets installed with the project (app/api/docs.py).
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "auth", "description": "Accounts, sign-in and tokens"},
             {"name": "me", "description": "The signed-in account"},
@@ -107,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ctx = ctx
     install_error_handlers(app)
     install_openapi(app)
+    install_docs(app)
 
     app.include_router(ops.router)
     for router in (

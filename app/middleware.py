@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import AppError, PayloadTooLarge, UnsupportedMediaType
 from app.problems import RaisedInBody, internal_error, render
-from app.security.headers import API_CSP, DOCS_PATHS
+from app.security.headers import API_CSP
 
 # DELETE too: DELETE /me carries a body ({password}), which must be capped like any other.
 BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH", b"DELETE"})
@@ -130,7 +130,6 @@ class ResponseHeadersMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         path: str = scope["path"]
         is_api = path.startswith("/api/")
-        is_docs = path.startswith(DOCS_PATHS)
         is_https = scope.get("scheme") == "https"
 
         started = False
@@ -144,7 +143,7 @@ class ResponseHeadersMiddleware:
                 headers.append((b"x-request-id", request_id.encode()))
                 headers.append((b"x-content-type-options", b"nosniff"))
                 headers.append((b"referrer-policy", b"no-referrer"))
-                if b"content-security-policy" not in names and not is_docs:
+                if b"content-security-policy" not in names:
                     headers.append((b"content-security-policy", API_CSP.encode()))
                 if b"x-frame-options" not in names:
                     headers.append((b"x-frame-options", b"DENY"))

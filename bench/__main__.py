@@ -17,6 +17,7 @@ import httpx
 from bench import (
     client,
     envinfo,
+    figures_clinic,
     figures_import,
     figures_load,
     figures_outcomes,
@@ -124,6 +125,11 @@ def run_engine(engine: Engine, wrk_binary: str | None, secret: str) -> list[Figu
             "cohort",
             label,
             lambda: figures_scale.cohort(http, label, available, {50: c50, 500: c500}),
+        )
+        out += attempt(
+            "clinician patients page",
+            label,
+            lambda: figures_clinic.patients_page(http, {50: c50, 500: c500}, label),
         )
         out += attempt(
             "outcomes kept ready",

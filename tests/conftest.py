@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from app.db import Base, normalise_url
 from app.dbmigrate import upgrade
@@ -48,6 +49,25 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database: TEST_DATABASE_URL's name
+    with the worker id appended, created when missing. Without xdist, TEST_DATABASE_URL itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).first()
+        if exists is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def make_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "env": "test",
@@ -72,7 +92,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         path: Path = tmp_path_factory.mktemp("sqlite") / "paindiary-test.db"
         url = f"sqlite:///{path}"
     else:
-        url = normalise_url(os.environ["TEST_DATABASE_URL"])
+        url = worker_database(normalise_url(os.environ["TEST_DATABASE_URL"]))
         reset_postgres(url)
     upgrade(url)
     return url
@@ -101,8 +121,12 @@ def _empty_tables(ctx: AppContext) -> None:
             for table in tables:
                 conn.execute(table.delete())
         else:
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            # DELETE, not TRUNCATE: on these small tables TRUNCATE costs ~200 ms per test (a
+            # new file per table), DELETE ~20 ms. The replica role skips the triggers, so the
+            # audit log's append-only trigger and the foreign-key order do not get in the way.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in tables:
+                conn.execute(table.delete())
 
 
 @pytest.fixture
@@ -122,6 +146,17 @@ def client(_live_client: TestClient, ctx: AppContext) -> TestClient:
 @pytest.fixture
 def api(client: TestClient, ctx: AppContext) -> Api:
     return Api(client, ctx)
+
+
+# A parameter computed from the clock at import (an hour from now, say) must not name its test:
+# pytest-xdist's workers collect at different instants and refuse to run when the names differ.
+_CLOCK_VALUE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$")
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    if isinstance(val, str) and _CLOCK_VALUE.match(val):
+        return "from-the-clock"
+    return None
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

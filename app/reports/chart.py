@@ -14,8 +14,8 @@ from __future__ import annotations
 import io
 import math
 import threading
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -47,6 +47,7 @@ SESSION_COLOUR = "#000000"
 WINDOW_SHADES = {"baseline": "#dcdcdc", "treatment": "#c4c4c4"}
 FOLLOW_UP_SHADES = ("#f0f0f0", "#e4e4e4")
 INCOMPLETE_DASHES = (0, (3, 2))
+COURSE_DASHES = (0, (4, 1.5, 1, 1.5))  # dash-dot: the course's other series
 FIGURE_SIZE = (7.4, 3.1)  # inches: the width of an A4 page's text column
 MARGINS = {"left": 0.075, "right": 0.93, "bottom": 0.2, "top": 0.86}
 
@@ -116,7 +117,7 @@ def render_trend_chart(
         key=lambda session: (session.day, session.completed),
     )
     others = [series for series in course if series.start <= trend.as_of]
-    with _RENDER_LOCK, _chart_rc():
+    with svg_rendering("paindiary-trend-chart"):
         figure = _draw(trend, days, shown, others, baseline_rate)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="svg", metadata=_NO_METADATA)
@@ -146,17 +147,28 @@ def _draw(
     _draw_course(attacks_axes, course)
     _format_axes(attacks_axes, intensity_axes, days, first, last, baseline_rate)
     _draw_baseline_rate(attacks_axes, baseline_rate)
-    _draw_legend(figure, baseline_rate is not None)
+    _draw_legend(figure, baseline_rate is not None, bool(course))
     return figure
 
 
-def _chart_rc() -> AbstractContextManager[None]:
+@contextmanager
+def svg_rendering(salt: str) -> Iterator[None]:
+    """The settings every SVG of ours is drawn under, with ``salt`` as the SVG hash salt.
+
+    rcParams are process-global: every renderer (this chart, the Kaplan-Meier curve) must take
+    the same lock for the length of one render.
+    """
+    with _RENDER_LOCK, _chart_rc(salt):
+        yield
+
+
+def _chart_rc(salt: str = "paindiary-trend-chart") -> AbstractContextManager[None]:
     # Fonts become paths (no font files, nothing to load under the report's CSP); a fixed hash
     # salt makes the clip-path ids, hence the whole file, the same for the same input.
     return matplotlib.rc_context(
         {
             "svg.fonttype": "path",
-            "svg.hashsalt": "paindiary-trend-chart",
+            "svg.hashsalt": salt,
             "svg.image_inline": True,
             "font.family": "sans-serif",
             "font.sans-serif": ["DejaVu Sans"],
@@ -359,6 +371,19 @@ def _draw_course(axes: Axes, course: Sequence[ChartSeries]) -> None:
             zorder=1,
         )
         band.set_gid(f"course-series-{series.position}")
+        # Full-height markers at its first and last session, so where it sits against the
+        # bars and the B lines reads at a glance.
+        for edge, day in (("start", series.start), ("end", series.end)):
+            if edge == "end" and series.end == series.start:
+                continue
+            marker = axes.axvline(
+                _x(day),
+                color=SESSION_COLOUR,
+                linewidth=0.6,
+                linestyle=COURSE_DASHES,
+                zorder=5,
+            )
+            marker.set_gid(f"course-series-{series.position}-{edge}")
         axes.text(
             (left + right) / 2,
             0.92,
@@ -420,7 +445,7 @@ def _format_axes(
         axes.tick_params(length=2.5, width=0.6, pad=2)
 
 
-def _draw_legend(figure: Figure, with_baseline_rate: bool) -> None:
+def _draw_legend(figure: Figure, with_baseline_rate: bool, with_course: bool) -> None:
     handles = [
         Patch(facecolor=BAR_COLOUR, label="Attacks per day"),
         Line2D([], [], color="black", lw=1.5, label="7-day mean (≥ 3 diary days)"),
@@ -448,6 +473,17 @@ def _draw_legend(figure: Figure, with_baseline_rate: bool) -> None:
             label="Incomplete session",
         ),
     ]
+    if with_course:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=SESSION_COLOUR,
+                lw=0.6,
+                linestyle=COURSE_DASHES,
+                label="Other series of the course (first, last session)",
+            )
+        )
     if with_baseline_rate:
         handles.append(
             Line2D(

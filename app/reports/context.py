@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from app.trends import TrendResult
+from app.trends.assessments import HistoryEntry
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,12 @@ class ReportSession:
     pain_after: int | None = None
     adverse_effects: tuple[tuple[str, str], ...] = ()
     notes: str | None = None
+    # The session's vitals as recorded (API.md: the highest blood pressure and heart rate
+    # during the session, the lowest SpO2).
+    systolic_max: int | None = None
+    diastolic_max: int | None = None
+    heart_rate_max: int | None = None
+    spo2_min: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,8 @@ class ReportContext:
     ``sessions``: every live session of the series (those after ``as_of`` are left out, as the
     trend leaves them out). ``chart_svg``: the output of ``render_trend_chart`` for this trend.
     ``course``: the series of the trend's course (this one included), by start.
+    ``questionnaires``: the patient's whole questionnaire history up to ``as_of``, oldest first
+    (``app.trends.assessments.questionnaire_history``), PHQ-9 worsenings flagged.
     """
 
     patient: ReportPatient
@@ -90,6 +99,7 @@ class ReportContext:
     generated_at: datetime
     report_url: str | None = None
     course: tuple[ReportCourseSeries, ...] = ()
+    questionnaires: tuple[HistoryEntry, ...] = ()
 
     def __post_init__(self) -> None:
         if self.generated_at.tzinfo is None or self.generated_at.utcoffset() is None:

@@ -153,6 +153,31 @@ def pgic_label(total: int) -> str:
     return PGIC_LABELS.get(total, str(total))
 
 
+# Severity bands by total (CLINICAL.md): PHQ-9 5/10/15/20, GAD-7 5/10/15.
+SEVERITY_BANDS = {
+    "phq9": ((20, "severe"), (15, "moderately severe"), (10, "moderate"), (5, "mild")),
+    "gad7": ((15, "severe"), (10, "moderate"), (5, "mild")),
+}
+
+
+def severity_band(total: int, instrument: str) -> str:
+    """The PHQ-9 or GAD-7 severity band of ``total``; empty for other instruments."""
+    bands = SEVERITY_BANDS.get(instrument)
+    if bands is None:
+        return ""
+    return next((name for low, name in bands if total >= low), "minimal")
+
+
+def signed(value: int | None) -> str:
+    """A change in points: "+6", "0", or a minus sign and the points; the dash when there is
+    nothing to compare with."""
+    if value is None:
+        return MISSING
+    if value > 0:
+        return f"+{value}"
+    return f"{MINUS}{-value}" if value < 0 else "0"
+
+
 def worst_severity(severities: list[str]) -> str:
     """The most severe of ``severities`` (mild < moderate < severe; unknown ones rank last)."""
     return max(
@@ -179,4 +204,6 @@ FILTERS: dict[str, Callable[..., str]] = {
     "instrument": instrument_label,
     "label": plain_label,
     "pgic": pgic_label,
+    "band": severity_band,
+    "signed": signed,
 }

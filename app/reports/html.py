@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from app.reports import formatting
 from app.reports.context import ReportContext, ReportSession
 from app.security.headers import REPORT_CSP  # one policy, defined with the other headers
 from app.trends import Comparison, TrendResult, WindowMetrics
+from app.trends.assessments import HistoryEntry
 
 # The same policy as a <meta> tag for a saved copy of the page; frame-ancestors is not allowed
 # there (browsers ignore it with a warning), the HTTP header carries it.
@@ -121,7 +122,31 @@ def _view(ctx: ReportContext) -> dict[str, object]:
         "adverse_rows": _adverse_rows(trend.adverse_effects, sessions),
         "instant_day": lambda value: formatting.instant_day(value, ctx.patient.timezone),
         "meta_csp": META_CSP,
+        "phq9_worsenings": [entry for entry in ctx.questionnaires if entry.worsening],
+        "worsening_text": _worsening_text(ctx.questionnaires),
     }
+
+
+def _worsening_text(history: Sequence[HistoryEntry]) -> Callable[[HistoryEntry], str]:
+    """What a flagged PHQ-9 rose over, e.g. "+6 since the previous PHQ-9 (4 on 2026-03-01);
+    +7 since the baseline PHQ-9 (3 on 2026-01-10)"."""
+    baseline = next((entry for entry in history if entry.baseline), None)
+
+    def text(entry: HistoryEntry) -> str:
+        parts = []
+        if entry.worse_than_previous and entry.change is not None:
+            parts.append(
+                f"+{entry.change} since the previous PHQ-9 "
+                f"({entry.total - entry.change} on {formatting.day(entry.previous_day)})"
+            )
+        if entry.worse_than_baseline and baseline is not None:
+            parts.append(
+                f"+{entry.total - baseline.total} since the baseline PHQ-9 "
+                f"({baseline.total} on {formatting.day(baseline.day)})"
+            )
+        return "; ".join(parts)
+
+    return text
 
 
 def _reference_window(trend: TrendResult) -> WindowMetrics:

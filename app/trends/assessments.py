@@ -73,3 +73,83 @@ def latest_pgic(rows: Iterable[AssessmentRow], start: date, as_of: date) -> Pgic
     if last is None:
         return None
     return Pgic(last.taken_at, last.total, last.total <= PGIC_IMPROVED_MAX)
+
+
+PHQ9 = "phq9"
+# A rise of 5 or more PHQ-9 points is a clinically meaningful worsening (the PHQ-9's minimal
+# clinically important difference; one severity band is 5 points wide).
+PHQ9_WORSENING_POINTS = 5
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One questionnaire result in the full history.
+
+    ``change``: the total minus the instrument's previous total (``None`` for its first).
+    ``worse_than_previous`` / ``worse_than_baseline``: PHQ-9 only, a rise of at least
+    ``PHQ9_WORSENING_POINTS`` over the previous PHQ-9, or over the baseline PHQ-9 (the last one
+    on or before the reference baseline's end, i.e. before the course's treatment began).
+    ``baseline``: this is that baseline PHQ-9.
+    """
+
+    instrument: str
+    day: date
+    taken_at: datetime
+    total: int
+    window: str | None
+    change: int | None
+    previous_day: date | None = None
+    baseline: bool = False
+    worse_than_previous: bool = False
+    worse_than_baseline: bool = False
+
+    @property
+    def worsening(self) -> bool:
+        return self.worse_than_previous or self.worse_than_baseline
+
+
+def questionnaire_history(
+    rows: Iterable[AssessmentRow], windows: Sequence[Window], baseline_end: date, as_of: date
+) -> tuple[HistoryEntry, ...]:
+    """Every result up to ``as_of``, oldest first, with PHQ-9 worsenings flagged."""
+    ordered = sorted(
+        (row for row in rows if row.local_day <= as_of),
+        key=lambda row: (row.taken_at, row.instrument, row.total),
+    )
+    baseline = max(
+        (row for row in ordered if row.instrument == PHQ9 and row.local_day <= baseline_end),
+        key=lambda row: (row.taken_at, row.total),
+        default=None,
+    )
+    previous: dict[str, AssessmentRow] = {}
+    entries: list[HistoryEntry] = []
+    after_baseline = False
+    for row in ordered:
+        before = previous.get(row.instrument)
+        phq9 = row.instrument == PHQ9
+        rise_over_previous = (
+            before is not None and row.total - before.total >= PHQ9_WORSENING_POINTS
+        )
+        rise_over_baseline = (
+            after_baseline
+            and baseline is not None
+            and row.total - baseline.total >= PHQ9_WORSENING_POINTS
+        )
+        entries.append(
+            HistoryEntry(
+                instrument=row.instrument,
+                day=row.local_day,
+                taken_at=row.taken_at,
+                total=row.total,
+                window=window_name_of(windows, row.local_day),
+                change=None if before is None else row.total - before.total,
+                previous_day=None if before is None else before.local_day,
+                baseline=row is baseline,
+                worse_than_previous=phq9 and rise_over_previous,
+                worse_than_baseline=phq9 and rise_over_baseline,
+            )
+        )
+        previous[row.instrument] = row
+        if row is baseline:
+            after_baseline = True
+    return tuple(entries)

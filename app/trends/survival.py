@@ -61,3 +61,48 @@ def relief_survival(reliefs: Iterable[tuple[int, bool]]) -> ReliefSurvival:
             _first_at_or_below(interval.high.quantiles, interval.high.probabilities),
         ),
     )
+
+
+@dataclass(frozen=True)
+class ReliefCurve:
+    """The Kaplan-Meier step function of relief: ``survival[i]`` is the share still in relief
+    just after day ``times[i]`` (event days only, ascending; before the first, 1.0).
+    ``censored`` are the censored durations with the curve's value there, for tick marks;
+    ``last_day`` is the longest duration looked at (where the curve stops being known)."""
+
+    n: int
+    times: tuple[float, ...]
+    survival: tuple[float, ...]
+    censored: tuple[tuple[float, float], ...]
+    last_day: float
+
+    def at(self, day: float) -> float:
+        """The share still in relief after ``day``."""
+        value = 1.0
+        for time, share in zip(self.times, self.survival, strict=True):
+            if time > day:
+                break
+            value = share
+        return value
+
+
+def relief_curve(reliefs: Iterable[tuple[int, bool]]) -> ReliefCurve:
+    """The Kaplan-Meier curve (SciPy's) over ``(duration_days, ended)`` pairs."""
+    pairs = list(reliefs)
+    if not pairs:
+        return ReliefCurve(0, (), (), (), 0.0)
+    events = [days for days, ended in pairs if ended]
+    censored = sorted(days for days, ended in pairs if not ended)
+    survival = ecdf(CensoredData(uncensored=events, right=censored)).sf
+    times = tuple(float(time) for time in survival.quantiles)
+    shares = tuple(float(value) for value in survival.probabilities)
+    if not events:  # SciPy then reports the censoring times at 1.0: no step at all
+        times, shares = (), ()
+    curve = ReliefCurve(len(pairs), times, shares, (), float(max(days for days, _ in pairs)))
+    return ReliefCurve(
+        curve.n,
+        curve.times,
+        curve.survival,
+        tuple((float(days), curve.at(days)) for days in censored),
+        curve.last_day,
+    )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from app.reports.km import render_relief_km
+from app.schemas.trends import CohortOut
+from app.services.outcomes import cohort
 from app.trends import relief_survival
 from tests.helpers import Account, Api, assert_problem
 from tests.trend_data import API, induction_and_booster, iso, trend_patient
@@ -298,3 +302,27 @@ def test_an_empty_cohort(api: Api, client: TestClient) -> None:
         "next_cursor": None,
         "summary": {"first_series": empty, "boosters": empty},
     }
+
+
+def test_kaplan_meier_curve_of_the_cohort(api: Api, client: TestClient) -> None:
+    """The curve draws exactly the reliefs the summary counts (one series per patient)."""
+    world = build(api)
+    body = client.get(COHORT, params=AS_OF, headers=world["doctor"].headers).json()
+    result = CohortOut.model_validate(body)
+    first = cohort.relief_pairs(result, booster=False)
+    boosters = cohort.relief_pairs(result, booster=True)
+    assert sorted(first) == [(59, True), (75, False)]  # the induction ended, Dora's runs on
+    assert boosters == [(62, True)]
+    assert (
+        relief_survival(first).median_days
+        == body["summary"]["first_series"]["relief"]["median_days"]
+    )
+    svg = render_relief_km(first, boosters)
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.findtext(f"{ns}desc") == (
+        "First series: n = 2, 1 ended, median 59 days. Boosters: n = 1, 1 ended, median 62 days."
+    )
+    ids = {element.get("id") for element in root.iter()}
+    assert {"km-first-series", "km-first-series-censored", "km-boosters"} <= ids
+    assert "km-boosters-censored" not in ids  # the booster's relief ended: nothing censored

@@ -31,10 +31,14 @@ def test_every_response_forbids_sniffing_framing_and_active_content(
     assert "strict-transport-security" not in r.headers  # plain HTTP here
 
 
-def test_swagger_ui_keeps_working_without_the_api_policy(client: TestClient) -> None:
-    r = client.get("/docs")
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_docs_pages_have_their_own_policy(client: TestClient, path: str) -> None:
+    r = client.get(path)
     assert r.status_code == 200
-    assert "content-security-policy" not in r.headers
+    policy = r.headers["content-security-policy"]
+    assert policy != API_CSP
+    assert "script-src 'self'" in policy  # the bundles installed with the project
+    assert "http" not in policy
 
 
 def test_hsts_over_https(client: TestClient) -> None:

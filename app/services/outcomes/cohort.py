@@ -306,3 +306,20 @@ def to_csv(rows: Sequence[CohortRowOut]) -> str:
     for row in rows:
         writer.writerow(_cell(getattr(row, name)) for name in CSV_COLUMNS)
     return buffer.getvalue()
+
+
+def relief_pairs(result: CohortOut, *, booster: bool) -> list[tuple[int, bool]]:
+    """The ``(duration_days, ended)`` pairs the summary's relief of the group ``booster``
+    counts (one series per patient, the earliest by start and id, as ``cohort_group``): the
+    input of the Kaplan-Meier curve (``app.reports.km.render_relief_km``)."""
+    earliest: dict[uuid.UUID, CohortRowOut] = {}
+    for row in sorted(
+        (row for row in result.items if row.start is not None and row.booster is booster),
+        key=lambda row: (row.start or dt.date.min, row.series_id),
+    ):
+        earliest.setdefault(row.patient_id, row)
+    return [
+        (row.relief_days, row.relief_status == "ended")
+        for row in earliest.values()
+        if row.relief_status is not None and row.relief_days is not None
+    ]

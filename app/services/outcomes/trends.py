@@ -23,8 +23,17 @@ from app.reports.context import (
     ReportSession,
 )
 from app.schemas.trends import TimeseriesOut, TrendOut
-from app.trends import NoCompletedSession, TrendResult, compute_trend, days, plan_all, timeseries
+from app.trends import (
+    NoCompletedSession,
+    TrendResult,
+    Window,
+    compute_trend,
+    days,
+    plan_all,
+    timeseries,
+)
 from app.trends import load as loader
+from app.trends.assessments import HistoryEntry, questionnaire_history
 from app.trends.days import utcnow
 from app.trends.plan import series_days
 
@@ -172,6 +181,10 @@ def series_report(
                 pain_after=detail.row.pain_after,
                 adverse_effects=detail.row.adverse_effects,
                 notes=detail.notes,
+                systolic_max=detail.row.vitals.systolic_max,
+                diastolic_max=detail.row.vitals.diastolic_max,
+                heart_rate_max=detail.row.vitals.heart_rate_max,
+                spo2_min=detail.row.vitals.spo2_min,
             )
             for detail in loaded.treatments.sessions.get(series.id, ())
         ),
@@ -179,8 +192,25 @@ def series_report(
         generated_at=utcnow(),
         report_url=report_url,
         course=tuple(course),
+        questionnaires=_questionnaires(session, patient, result),
     )
     return render_report_html(context)
+
+
+def _questionnaires(
+    session: Session, patient: Patient, result: TrendResult
+) -> tuple[HistoryEntry, ...]:
+    """The patient's every questionnaire up to as_of (one query), PHQ-9 worsenings flagged."""
+    rows = loader.load_assessments(
+        session, patient.id, patient.timezone, EARLIEST_DAY, result.as_of
+    )
+    reference = next(
+        window
+        for window in result.windows
+        if window.name == ("reference_baseline" if result.booster else "baseline")
+    )
+    windows = [Window(window.name, window.start, window.end) for window in result.windows]
+    return questionnaire_history(rows, windows, reference.end, result.as_of)
 
 
 def patient_timeseries(

@@ -1,7 +1,7 @@
 """outcomes kept ready: per-patient and per-series figures, with what they were computed from
 
 Revision ID: 0016o1
-Revises: 0015a2
+Revises: 0016w1
 Create Date: 2026-12-06 20:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.db
 
 revision: str = "0016o1"
-down_revision: str | Sequence[str] | None = "0015a2"
+down_revision: str | Sequence[str] | None = "0016w1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -177,6 +177,18 @@ def _summary(
     explicit ``as_of`` other than some patient's stored day, from ``_entries``."""
     if as_of is not None and _patients_with_other_day(session, actor, at, as_of):
         return summarise(_entries(session, actor, at, modality, as_of))
+    groups = _earliest_per_group(session, actor, at, modality)
+    return CohortSummaryOut.model_validate(
+        {"first_series": group_of(groups[False]), "boosters": group_of(groups[True])}
+    )
+
+
+def _earliest_per_group(
+    session: Session, actor: Actor, at: dt.datetime, modality: str | None
+) -> dict[bool, list[tuple[bool | None, str | None, int | None]]]:
+    """(responder, relief status, relief days) of each patient's earliest series (start, id) in
+    the group first series (False) / boosters (True), picked by the database from the stored
+    rows: what the summary and the Kaplan-Meier curve count."""
     t = ready.SERIES
     rank = (
         func.row_number()
@@ -198,9 +210,22 @@ def _summary(
         ).where(chosen.c.rank == 1)
     ):
         groups[bool(booster)].append((responder, status, length))
-    return CohortSummaryOut.model_validate(
-        {"first_series": group_of(groups[False]), "boosters": group_of(groups[True])}
-    )
+    return groups
+
+
+def relief_curves(
+    session: Session, actor: Actor, *, modality: str | None = None
+) -> tuple[list[tuple[int, bool]], list[tuple[int, bool]]]:
+    """The ``(duration_days, ended)`` pairs of first series and of boosters over the caller's
+    whole cohort (every page), as the summary counts them, from the stored rows (call after
+    ``series_outcomes``, which brings them up to date): the Kaplan-Meier curve's input."""
+    groups = _earliest_per_group(session, actor, ready.now(), modality)
+    session.commit()
+
+    def pairs(group: list[tuple[bool | None, str | None, int | None]]) -> list[tuple[int, bool]]:
+        return [(days, status == "ended") for _, status, days in group if days is not None]
+
+    return pairs(groups[False]), pairs(groups[True])
 
 
 def _entries(

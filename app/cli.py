@@ -1,5 +1,5 @@
 """The ``paindiary`` command: serve, migrate, create-user, audit (verify, checkpoint, seal),
-purge-tombstones, seed-demo."""
+purge-tombstones, refresh-outcomes, seed-demo."""
 
 from __future__ import annotations
 
@@ -234,6 +234,19 @@ def _purge_tombstones(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refresh_outcomes(_args: argparse.Namespace) -> int:
+    from app.services.context import AppContext
+    from app.services.outcomes.ready import refresh_all
+
+    ctx = AppContext.build(get_settings())
+    try:
+        count = refresh_all(ctx.db)
+    finally:
+        ctx.db.dispose()
+    print(f"brought the outcomes of {_count(count, 'patient')} up to date")
+    return 0
+
+
 def _seed_demo(_args: argparse.Namespace) -> int:
     from app.dbmigrate import upgrade
     from app.services.context import AppContext
@@ -319,6 +332,14 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--days", type=int, default=180, help="tombstone age (at least 180)")
     purge.add_argument("--key-days", type=int, default=30, help="key age (at least 30)")
     purge.set_defaults(func=_purge_tombstones)
+
+    refresh = sub.add_parser(
+        "refresh-outcomes",
+        help="recompute the stored outcomes that changed or whose patient's day is over "
+        "(readers do it anyway before they answer; run it just after midnight, e.g. hourly, so "
+        "that the first clinician of the day does not wait for it)",
+    )
+    refresh.set_defaults(func=_refresh_outcomes)
 
     demo = sub.add_parser(
         "seed-demo",

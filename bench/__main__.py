@@ -21,6 +21,7 @@ from bench import (
     figures_clinic,
     figures_import,
     figures_load,
+    figures_outcomes,
     figures_scale,
     report,
     seed,
@@ -132,6 +133,11 @@ def run_engine(engine: Engine, wrk_binary: str | None, secret: str) -> list[Figu
             "clinician patients page",
             label,
             lambda: figures_clinic.patients_page(http, {50: c50, 500: c500}, label),
+        )
+        out += attempt(
+            "outcomes kept ready",
+            label,
+            lambda: figures_outcomes.figures(http, engine.url, label, admin),
         )
     out += attempt(
         "CSV export",

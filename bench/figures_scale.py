@@ -185,10 +185,11 @@ def cohort(
             _absent(p50_name, engine, Target.report(), COHORT),
             _absent(growth_name, engine, Target.report(), COHORT),
         ]
-    day = as_of().isoformat()
 
+    # The whole table on one page (limit 500) with its summary, from the stored outcomes
+    # (each patient's today: an explicit as_of would compute every patient for that day).
     def outcomes(account: Account) -> Call:
-        return lambda: http.get(f"{API}{COHORT}", params={"as_of": day}, headers=account.headers)
+        return lambda: http.get(f"{API}{COHORT}", params={"limit": 500}, headers=account.headers)
 
     calls = {f"{n} patients": outcomes(account) for n, account in clinicians.items()}
     interleaved(calls, rounds=1, budget=60)

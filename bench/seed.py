@@ -18,6 +18,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, Table, text, update
@@ -357,3 +358,173 @@ def cohort(url: str, clinicians: list[tuple[uuid.UUID, int]], size: int) -> int:
     finally:
         engine.dispose()
     return len(all_episodes)
+
+
+# --- the outcomes cohort: 10 000 patients, light diaries ----------------------------------------
+
+OUTCOME_BASELINE_DAYS = 14
+OUTCOME_FOLLOW_UP_DAYS = 28
+
+
+@cache
+def _weights(rate: float) -> list[float]:
+    return _poisson(rate)
+
+
+@cache
+def _offset_on(day: dt.date) -> int:
+    return zone_offset_minutes(_day_start(day), TIMEZONE)
+
+
+def _fast_id(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def _light_row(
+    patient_id: uuid.UUID, seq: _Positions, at: dt.datetime, row_id: uuid.UUID
+) -> dict[str, Any]:
+    return {"id": row_id, **_sync_columns(patient_id, seq, at)}
+
+
+def _outcome_patient(
+    rng: random.Random, index: int, now: dt.datetime
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One patient with one series (3 sessions two days apart) and a diary of one episode a
+    day (its attack_count the day's attacks) or a ``no_attacks`` check-in, from the baseline
+    to at most two weeks past the follow-up: some respond, some not, some relief has ended.
+    Few random draws a row: 10 000 of these are generated in seconds."""
+    patient_id = _fast_id(rng)
+    seq = _Positions()
+    today = as_of()
+    start = today - dt.timedelta(days=rng.randint(20, 120))
+    created = _day_start(start - dt.timedelta(days=OUTCOME_BASELINE_DAYS + 1))
+    series_id = _fast_id(rng)
+    rows: list[dict[str, Any]] = [
+        {
+            "_table": "series",
+            "name": "Ketamine infusions",
+            "modality": rng.choice(("ketamine_iv", "ketamine_iv", "esketamine_nasal")),
+            "protocol": None,
+            "planned_sessions": 3,
+            "baseline_days": OUTCOME_BASELINE_DAYS,
+            "follow_up_days": OUTCOME_FOLLOW_UP_DAYS,
+            "planned_start": None,
+            "new_course": None,
+            **_light_row(patient_id, seq, created, series_id),
+        }
+    ]
+    for offset in (0, 2, 4):
+        session = _session(patient_id, series_id, start + dt.timedelta(days=offset), seq)
+        session["id"] = _fast_id(rng)
+        rows.append({"_table": "sessions", **session})
+    baseline = rng.choice((2.0, 3.0, 4.0))
+    relief = rng.choice((0.3, 0.5, 0.9))  # share of the baseline rate during relief
+    relief_days = rng.randint(10, 40)
+    end = start + dt.timedelta(days=4)
+    day = start - dt.timedelta(days=OUTCOME_BASELINE_DAYS)
+    last = min(today, end + dt.timedelta(days=OUTCOME_FOLLOW_UP_DAYS + 14))
+    while day <= last:
+        after = (day - end).days
+        rate = baseline * (relief if 0 < after <= relief_days else 1.0)
+        attacks = rng.choices(range(9), weights=_weights(rate))[0]
+        at = _day_start(day) + dt.timedelta(hours=2)
+        if attacks:
+            rows.append(
+                {
+                    "_table": "episodes",
+                    "started_at": at,
+                    "started_offset_minutes": _offset_on(day),
+                    "duration_seconds": 30 * attacks,
+                    "attack_count": attacks,
+                    "intensity": 4 + attacks % 5,
+                    "side": "right",
+                    "branch_mask": 2,
+                    "quality_mask": 1,
+                    "trigger_mask": 1 << (attacks % 4),
+                    "rescue_medication": None,
+                    "note": None,
+                    **_light_row(patient_id, seq, at, _fast_id(rng)),
+                }
+            )
+        else:
+            rows.append(
+                {
+                    "_table": "checkins",
+                    "local_date": day,
+                    "no_attacks": True,
+                    "background_pain": None,
+                    "bni": None,
+                    "mood": None,
+                    "sleep_hours": None,
+                    "note": None,
+                    **_sync_columns(patient_id, seq, at),
+                }
+            )
+        day += dt.timedelta(days=1)
+    patient = {
+        "id": patient_id,
+        "user_id": None,
+        "display_name": f"Outcome patient {index:05d}",
+        "timezone": TIMEZONE,
+        "birth_year": 1950 + index % 40,
+        "weight_kg": 70.0,
+        "ichd3_type": "classical",
+        "side": "right",
+        "branches": ["V2"],
+        "concomitant_continuous_pain": False,
+        "diagnosed_on": None,
+        "version": 1,
+        "change_seq": seq.last,
+        "audit_seq": 0,
+        "feed_horizon_seq": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return patient, rows
+
+
+def outcome_cohort(url: str, clinicians: list[tuple[uuid.UUID, int]], size: int) -> int:
+    """``size`` patients with light diaries, bulk-inserted (a 10 000-patient clinic in well
+    under a minute); clinician ``(user_id, n)`` gets a read grant to the first ``n``.
+    Returns the diary records written."""
+    rng = random.Random(14)
+    now = dt.datetime.now(dt.UTC)
+    patients: list[dict[str, Any]] = []
+    grants: list[dict[str, Any]] = []
+    tables: dict[str, list[dict[str, Any]]] = {
+        "series": [],
+        "sessions": [],
+        "episodes": [],
+        "checkins": [],
+    }
+    for index in range(size):
+        patient, rows = _outcome_patient(rng, index, now)
+        patients.append(patient)
+        for row in rows:
+            tables[row.pop("_table")].append(row)
+        grants.extend(
+            {
+                "id": _fast_id(rng),
+                "patient_id": patient["id"],
+                "grantee_user_id": clinician_id,
+                "client_id": None,
+                "access": "read",
+                "created_at": now,
+                "expires_at": None,
+                "revoked_at": None,
+            }
+            for clinician_id, first_n in clinicians
+            if index < first_n
+        )
+    engine = make_engine(url)
+    try:
+        _insert(engine, table_of(Patient), patients)
+        _insert(engine, table_of(Grant), grants)
+        _insert(engine, table_of(Series), tables["series"])
+        _insert(engine, table_of(TreatmentSession), tables["sessions"])
+        _insert(engine, table_of(Episode), tables["episodes"])
+        _insert(engine, table_of(Checkin), tables["checkins"])
+        _analyze(engine)
+    finally:
+        engine.dispose()
+    return len(tables["episodes"]) + len(tables["checkins"])

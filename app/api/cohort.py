@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from app.api.responses import problems
 from app.deps import ContextDep, CurrentActor, RequestInfoDep, SessionDep
+from app.schemas.common import Limit
 from app.schemas.trends import CohortOut
 from app.services.outcomes import cohort
 
@@ -39,18 +40,38 @@ def get_cohort_outcomes(
         dt.date | None,
         Query(description="Outcomes as of this day (default: each patient's local today)"),
     ] = None,
+    limit: Limit = 50,
+    cursor: str | None = None,
+    summary: Annotated[
+        bool, Query(description="Include the summary on the first page (default true)")
+    ] = True,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> CohortOut | Response:
     """For clinicians (and partner clients with `reports:read`); patients and admins get 403.
     One row per live series of every patient who granted you access (baseline and follow-up
-    rates, change, responder, relief days, status) and a summary. Each patient read is on that
-    patient's access log. `Accept: text/csv` returns the rows as CSV (the summary is in the JSON
-    only); text cells that a spreadsheet would run as a formula start with `'`."""
-    result = cohort.series_outcomes(session, ctx.db, actor, info, modality=modality, as_of=as_of)
+    rates, change, responder, relief days, status) and a summary. Each patient whose rows are
+    sent is on that patient's access log. The figures are stored and brought up to date before
+    every read (a change of the diary, of the patient or of their local day shows at once).
+    `Accept: text/csv` returns the rows as CSV (the summary is in the JSON
+    only) and every row at once; text cells that a spreadsheet would run as a formula start
+    with `'`. JSON rows come in pages (`limit`, `cursor`; by patient name, then patient, then
+    the patient's series by creation); the summary, over every row, comes with the first page
+    (`summary=false` leaves it out)."""
     if accept and CSV in accept.lower():
+        rows = cohort.every_row(session, ctx.db, actor, info, modality=modality, as_of=as_of)
         return Response(
-            cohort.to_csv(result),
+            cohort.to_csv(rows),
             media_type=f"{CSV}; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="series-outcomes.csv"'},
         )
-    return result
+    return cohort.series_outcomes(
+        session,
+        ctx.db,
+        actor,
+        info,
+        modality=modality,
+        as_of=as_of,
+        limit=limit,
+        cursor=cursor,
+        with_summary=summary,
+    )

@@ -6,6 +6,7 @@ from app.models.clients import PartnerClient
 from app.models.diary import Assessment, Checkin, Episode, Medication, MedicationDose
 from app.models.grants import Grant
 from app.models.idempotency import IdempotencyKey
+from app.models.outcomes import OutcomeChange, PatientOutcome, SeriesOutcome
 from app.models.patients import Patient
 from app.models.rate_limits import RateLimit
 from app.models.treatments import Series, TreatmentSession
@@ -23,12 +24,15 @@ __all__ = [
     "IdempotencyKey",
     "Medication",
     "MedicationDose",
+    "OutcomeChange",
     "PartnerClient",
     "Patient",
+    "PatientOutcome",
     "RateLimit",
     "RefreshToken",
     "RevokedToken",
     "Series",
+    "SeriesOutcome",
     "TreatmentSession",
     "User",
     "WebSession",

@@ -305,4 +305,8 @@ class CohortSummaryOut(Schema):
 
 class CohortOut(Schema):
     items: list[CohortRowOut]
-    summary: CohortSummaryOut
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end")
+    summary: CohortSummaryOut | None = Field(
+        description="Over every row (not only this page's): on the first page (no cursor), "
+        "unless summary=false; null otherwise"
+    )

@@ -44,18 +44,28 @@ def cohort_group(entries: Iterable[CohortEntry], booster: bool) -> CohortGroup:
     for entry in sorted(entries, key=lambda entry: (entry.start, entry.series_id)):
         if entry.booster == booster:
             earliest.setdefault(entry.patient_id, entry)
-    chosen = list(earliest.values())
-    verdicts = [entry.responder for entry in chosen if entry.responder is not None]
-    reliefs = [entry.relief for entry in chosen if entry.relief is not None]
+    return group_of(
+        (
+            entry.responder,
+            None if entry.relief is None else entry.relief.status,
+            None if entry.relief is None else entry.relief.duration_days,
+        )
+        for entry in earliest.values()
+    )
+
+
+def group_of(chosen: Iterable[tuple[bool | None, str | None, int | None]]) -> CohortGroup:
+    """The summary of a group's chosen series (one per patient, already picked):
+    ``(responder, relief status, relief duration_days)`` each."""
+    rows = list(chosen)
+    verdicts = [responder for responder, _, _ in rows if responder is not None]
     responders = sum(verdicts)
     return CohortGroup(
-        n=len(chosen),
+        n=len(rows),
         responders=responders,
         responder_rate=responders / len(verdicts) if verdicts else None,
-        no_relief=sum(relief.status == "no_relief" for relief in reliefs),
+        no_relief=sum(status == "no_relief" for _, status, _ in rows),
         relief=relief_survival(
-            (relief.duration_days, relief.status == "ended")
-            for relief in reliefs
-            if relief.duration_days is not None
+            (days, status == "ended") for _, status, days in rows if days is not None
         ),
     )

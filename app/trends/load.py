@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import RowMapping, or_, select
+from sqlalchemy import RowMapping, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -164,33 +164,40 @@ def load_patients_series(
     return found
 
 
+_T = TreatmentSession
+_SESSIONS = (
+    select(
+        _T.id,
+        _T.series_id,
+        _T.started_at,
+        _T.started_offset_minutes,
+        _T.completed,
+        _T.pain_before,
+        _T.pain_after,
+        _T.adverse_effects,
+        _T.route,
+        _T.dose_mg,
+        _T.dose_mg_per_kg,
+        _T.systolic_max,
+        _T.diastolic_max,
+        _T.heart_rate_max,
+        _T.spo2_min,
+        _T.notes,
+    )
+    .where(
+        _T.patient_id == bindparam("patient"),
+        _T.series_id.in_(bindparam("series", expanding=True)),
+        _T.deleted_at.is_(None),
+    )
+    .order_by(_T.started_at, _T.id)
+)
+
+
 def load_sessions(
     session: Session, patient_id: uuid.UUID, series_ids: Sequence[uuid.UUID], timezone: str
 ) -> dict[uuid.UUID, tuple[SessionDetail, ...]]:
     """Every live session (completed or not) of these series of one patient, by series."""
-    t = TreatmentSession
-    rows = session.execute(
-        select(
-            t.id,
-            t.series_id,
-            t.started_at,
-            t.started_offset_minutes,
-            t.completed,
-            t.pain_before,
-            t.pain_after,
-            t.adverse_effects,
-            t.route,
-            t.dose_mg,
-            t.dose_mg_per_kg,
-            t.systolic_max,
-            t.diastolic_max,
-            t.heart_rate_max,
-            t.spo2_min,
-            t.notes,
-        )
-        .where(t.patient_id == patient_id, t.series_id.in_(series_ids), t.deleted_at.is_(None))
-        .order_by(t.started_at, t.id)
-    )
+    rows = session.execute(_SESSIONS, {"patient": patient_id, "series": list(series_ids)})
     found: defaultdict[uuid.UUID, list[SessionDetail]] = defaultdict(list)
     for row in rows:
         effects = tuple((str(e["effect"]), str(e["severity"])) for e in row.adverse_effects or ())
@@ -221,29 +228,55 @@ def _triggers(mask: int) -> tuple[str, ...]:
     return tuple(name for bit, name in enumerate(TRIGGERS) if mask & (1 << bit))
 
 
+# Prebuilt statements with bound parameters: their compiled form is found in the cache without
+# rebuilding the expression per call (the cohort's refresh runs them for every patient).
+_EPISODES = (
+    select(
+        Episode.started_at,
+        Episode.started_offset_minutes,
+        Episode.attack_count,
+        Episode.intensity,
+        Episode.duration_seconds,
+        Episode.trigger_mask,
+    )
+    .where(
+        Episode.patient_id == bindparam("patient"),
+        Episode.started_at >= bindparam("low"),
+        Episode.started_at < bindparam("high"),
+        Episode.deleted_at.is_(None),
+    )
+    .order_by(Episode.started_at)
+)
+_CHECKINS = (
+    select(Checkin.local_date, Checkin.no_attacks, Checkin.bni, Checkin.background_pain)
+    .where(
+        Checkin.patient_id == bindparam("patient"),
+        Checkin.local_date >= bindparam("first"),
+        Checkin.local_date <= bindparam("last"),
+        Checkin.deleted_at.is_(None),
+    )
+    .order_by(Checkin.local_date)
+)
+_MEDICATIONS = select(
+    Medication.id,
+    Medication.name,
+    Medication.dose_mg_per_day,
+    Medication.started_on,
+    Medication.stopped_on,
+).where(
+    Medication.patient_id == bindparam("patient"),
+    Medication.deleted_at.is_(None),
+    Medication.started_on <= bindparam("last"),
+    or_(Medication.stopped_on.is_(None), Medication.stopped_on >= bindparam("first")),
+)
+
+
 def load_diary(
     session: Session, patient_id: uuid.UUID, timezone: str, first_day: date, last_day: date
 ) -> tuple[tuple[EpisodeRow, ...], tuple[CheckinRow, ...]]:
     """Live episodes and check-ins on the local days ``first_day .. last_day``: two queries."""
     low, high = any_offset_utc_range(first_day, last_day)
-    e = Episode
-    episode_rows = session.execute(
-        select(
-            e.started_at,
-            e.started_offset_minutes,
-            e.attack_count,
-            e.intensity,
-            e.duration_seconds,
-            e.trigger_mask,
-        )
-        .where(
-            e.patient_id == patient_id,
-            e.started_at >= low,
-            e.started_at < high,
-            e.deleted_at.is_(None),
-        )
-        .order_by(e.started_at)
-    )
+    episode_rows = session.execute(_EPISODES, {"patient": patient_id, "low": low, "high": high})
     episodes: list[EpisodeRow] = []
     for row in episode_rows:
         day = local_day_at_offset(row.started_at, row.started_offset_minutes)
@@ -258,18 +291,10 @@ def load_diary(
                     _triggers(row.trigger_mask),
                 )
             )
-    c = Checkin
     checkins = tuple(
         CheckinRow(row.local_date, row.no_attacks, row.bni, row.background_pain)
         for row in session.execute(
-            select(c.local_date, c.no_attacks, c.bni, c.background_pain)
-            .where(
-                c.patient_id == patient_id,
-                c.local_date >= first_day,
-                c.local_date <= last_day,
-                c.deleted_at.is_(None),
-            )
-            .order_by(c.local_date)
+            _CHECKINS, {"patient": patient_id, "first": first_day, "last": last_day}
         )
     )
     return tuple(episodes), checkins
@@ -299,14 +324,8 @@ def load_medications(
     session: Session, patient_id: uuid.UUID, first_day: date, last_day: date
 ) -> tuple[MedicationRow, ...]:
     """Live medications taken on a day of ``first_day .. last_day``, with their dose history."""
-    m = Medication
     rows = session.execute(
-        select(m.id, m.name, m.dose_mg_per_day, m.started_on, m.stopped_on).where(
-            m.patient_id == patient_id,
-            m.deleted_at.is_(None),
-            m.started_on <= last_day,
-            or_(m.stopped_on.is_(None), m.stopped_on >= first_day),
-        )
+        _MEDICATIONS, {"patient": patient_id, "first": first_day, "last": last_day}
     )
     medications = list(rows)
     if not medications:

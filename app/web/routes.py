@@ -232,23 +232,39 @@ def report_page(
     )
 
 
+COHORT_PAGE_ROWS = 50
+
+
 @router.get("/cohort")
-def cohort_page(request: Request, caller: Caller, session: SessionDep, ctx: ContextDep) -> Response:
+def cohort_page(
+    request: Request,
+    caller: Caller,
+    session: SessionDep,
+    ctx: ContextDep,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """The summary and the Kaplan-Meier curve over the whole cohort; the series table a page of
+    rows at a time (``cursor`` from the previous page's "next" link)."""
     result = cohort.series_outcomes(
-        session, ctx.db, caller.actor, request_info(request, "read"), modality=None, as_of=None
+        session,
+        ctx.db,
+        caller.actor,
+        request_info(request, "read"),
+        modality=None,
+        as_of=None,
+        limit=COHORT_PAGE_ROWS,
+        cursor=cursor,
+        with_summary=cursor is None,
     )
+    first_series, boosters = cohort.relief_curves(session, caller.actor)
     return page(
         "cohort.html",
         {
             "caller": caller,
             "csrf_field": CSRF_FIELD,
             "result": result,
-            "km": report_frame.inline_svg(
-                render_relief_km(
-                    cohort.relief_pairs(result, booster=False),
-                    cohort.relief_pairs(result, booster=True),
-                )
-            ),
+            "km": report_frame.inline_svg(render_relief_km(first_series, boosters)),
+            "page_rows": COHORT_PAGE_ROWS,
         },
     )
 
@@ -262,11 +278,11 @@ def _attachment(name: str) -> dict[str, str]:
 
 @router.get("/cohort/series-outcomes.csv")
 def cohort_csv(request: Request, caller: Caller, session: SessionDep, ctx: ContextDep) -> Response:
-    result = cohort.series_outcomes(
+    rows = cohort.every_row(
         session, ctx.db, caller.actor, request_info(request, "export"), modality=None, as_of=None
     )
     return Response(
-        cohort.to_csv(result),
+        cohort.to_csv(rows),
         media_type="text/csv; charset=utf-8",
         headers=_attachment("series-outcomes.csv"),
     )

@@ -1,7 +1,7 @@
 """treatment session high_dose_confirmed
 
 Revision ID: 0016r
-Revises: 0016w1
+Revises: 0016o1
 Create Date: 2026-12-06 20:20:00
 
 Dose safety (API.md, Treatments): a session above 2.0 mg/kg/h iv or 5 mg/kg in total is stored
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016r"
-down_revision: str | Sequence[str] | None = "0016w1"
+down_revision: str | Sequence[str] | None = "0016o1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

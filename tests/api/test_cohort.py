@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from app.reports.km import render_relief_km
@@ -271,15 +270,21 @@ def test_a_booster_of_another_modality_keeps_its_course(api: Api, client: TestCl
     )
 
 
-def test_patients_are_read_page_by_page(
-    api: Api, client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_rows_are_read_page_by_page(api: Api, client: TestClient) -> None:
+    """Pages follow one another without a gap or a repeat; the summary (over every row)
+    comes with the first page only."""
     world = build(api)
     whole = client.get(COHORT, params=AS_OF, headers=world["doctor"].headers).json()
-    monkeypatch.setattr(cohort, "PAGE", 1)
-    paged = client.get(COHORT, params=AS_OF, headers=world["doctor"].headers).json()
-    assert paged == whole
-    assert paged["summary"]["first_series"]["n"] == 4
+    items: list[dict[str, Any]] = []
+    params: dict[str, Any] = {**AS_OF, "limit": 4}
+    first = client.get(COHORT, params=params, headers=world["doctor"].headers).json()
+    assert first["summary"] == whole["summary"]
+    assert first["summary"]["first_series"]["n"] == 4
+    items = first["items"]
+    params["cursor"] = first["next_cursor"]
+    rest = client.get(COHORT, params=params, headers=world["doctor"].headers).json()
+    assert (rest["next_cursor"], rest["summary"]) == (None, None)
+    assert items + rest["items"] == whole["items"]
 
 
 def test_an_empty_cohort(api: Api, client: TestClient) -> None:
@@ -292,7 +297,11 @@ def test_an_empty_cohort(api: Api, client: TestClient) -> None:
         "no_relief": 0,
         "relief": {"n": 0, "events": 0, "median_days": None, "median_ci95": None},
     }
-    assert r.json() == {"items": [], "summary": {"first_series": empty, "boosters": empty}}
+    assert r.json() == {
+        "items": [],
+        "next_cursor": None,
+        "summary": {"first_series": empty, "boosters": empty},
+    }
 
 
 def test_kaplan_meier_curve_of_the_cohort(api: Api, client: TestClient) -> None:

@@ -31,18 +31,30 @@ def patient_analyses(
 ) -> dict[uuid.UUID, SeriesAnalysis]:
     """The analysis of every series with a start by ``as_of`` (or of those in ``only``), in
     course order. One diary read over the days all of them use."""
+    return analyses_of(session, patient.id, patient.timezone, treatments, as_of, only)
+
+
+def analyses_of(
+    session: Session,
+    patient_id: uuid.UUID,
+    timezone: str,
+    treatments: loader.Treatments,
+    as_of: dt.date,
+    only: set[uuid.UUID] | None = None,
+) -> dict[uuid.UUID, SeriesAnalysis]:
+    """``patient_analyses`` for a patient known by id and zone (no ``Patient`` loaded)."""
     plans = plan_all(
         ((series.info, treatments.completed_days(series.id)) for series in treatments.series),
         as_of,
     )
     wanted = [sid for sid in plans if only is None or sid in only]
     ranges = [day_range for sid in wanted for day_range in diary_ranges(plans[sid])]
-    diary = loader.load_patient_diary(session, patient.id, patient.timezone, ranges)
+    diary = loader.load_patient_diary(session, patient_id, timezone, ranges)
     found: dict[uuid.UUID, SeriesAnalysis] = {}
     for sid in wanted:
         series = treatments.find(sid)
         assert series is not None  # plans are made from the treatments' own series
-        base = treatments.base_inputs(series, patient.timezone, as_of)
+        base = treatments.base_inputs(series, timezone, as_of)
         found[sid] = analyse(loader.with_diary(base, diary))
     return found
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     RowMapping,
     Select,
+    String,
     UnaryExpression,
     Uuid,
     literal,
@@ -60,6 +61,8 @@ def _decode(column: Column, value: cursors.Value) -> object:
         return value
     if not isinstance(value, str):
         raise ValueError("not text")
+    if isinstance(kind, String):
+        return value
     if isinstance(kind, UTCDateTime):
         moment = dt.datetime.fromisoformat(value)
         if moment.tzinfo is None:

@@ -37,7 +37,9 @@ from app.vocabulary import Trigger
 router = APIRouter(tags=["episodes"])
 
 EPISODES = "/patients/{pid}/episodes"
-EPISODE = "/patients/{pid}/episodes/{episode_id}"
+# The uuid convertor: "/episodes/batch" can never be taken for an episode id (OPTIONS or a
+# wrong method there is about the batch route, not about /episodes/{episode_id}).
+EPISODE = "/patients/{pid}/episodes/{episode_id:uuid}"
 WRITTEN = with_etag_docs(EpisodeOut, s200="Replaced, or unchanged (same version)", s201="Created")
 
 

@@ -2,7 +2,7 @@
 app, signed in as a patient with a seeded diary, a clinician and a partner holding grants to
 it, an admin, and throwaway accounts for the operations that end a sign-in or an account.
 
-Used by tests/test_fuzz.py. Every check is enabled; ``CONFIG`` is the one place where anything
+Used by tests/test_fuzz.py. Every check is enabled; ``config()`` is the one place where anything
 about a check is configured, each with its reason. Path parameters name the seeded records most
 of the time (a random id only ever meets the 404), so every operation gets its 2xx.
 """
@@ -57,6 +57,11 @@ POSITIVE_EXTRA = ["412", "422"]
 # documented 400 (schemathesis grants the token endpoint the same for credentials). The
 # before_call hook below sends mailed codes too, so both operations also reach their 2xx.
 CODE_OPERATIONS = ["verifyEmail", "confirmPasswordReset"]
+# schemathesis' default for negative_data_rejection, and the batch's 200 (see config()).
+BATCH_NEGATIVE = [
+    *("400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"),
+    "200",
+]
 
 
 def config(headers: dict[str, str], *, coverage: bool = False) -> SchemathesisConfig:
@@ -80,7 +85,16 @@ def config(headers: dict[str, str], *, coverage: bool = False) -> SchemathesisCo
                     "checks": {
                         "positive_data_acceptance": {"expected-statuses": [*statuses, "400"]}
                     },
-                }
+                },
+                {
+                    # The batch's items are documented as episodes (so generated clients send
+                    # typed ones) but each is validated on its own, by contract: an item that is
+                    # not a valid episode is answered in the 200 as `invalid` while the others
+                    # are stored (one bad item never blocks an offline phone's upload). A body
+                    # whose envelope is wrong (no `items` array, > 500 items) is still a 422.
+                    "include-operation-id": ["uploadEpisodes"],
+                    "checks": {"negative_data_rejection": {"expected-statuses": BATCH_NEGATIVE}},
+                },
             ],
         }
     )
@@ -289,19 +303,32 @@ class Fuzz:
                 )
                 ids["session_id"].append(session_id)
                 ids[f"session_id@{sid}"].append(session_id)
+        for n in range(10):  # planned, no session yet: their readiness
+            sid = str(uuid.uuid4())
+            self._put(
+                f"/series/{sid}",
+                {
+                    "name": f"Planned {n}",
+                    "modality": "ketamine_iv",
+                    "baseline_days": 14,
+                    "planned_start": (today + timedelta(days=7 + n)).isoformat(),
+                },
+            )
+            ids["sid"].append(sid)
         self.seeds.ids = dict(ids)
 
     # --- hooks ------------------------------------------------------------------------------
-    def path_parameters(self, parameters: dict[str, Any]) -> Any:
+    def path_parameters(self, parameters: dict[str, Any], owner: bool) -> Any:
         """Mostly the seeded records (a random id only ever meets the 404), sometimes the
-        generated values unchanged."""
+        generated values unchanged. ``owner``: the patient, who may also say "me"."""
         seeds = self.seeds
         choices: list[dict[str, Any]] = [parameters]
-        for _ in range(3):
+        pids = ["me", seeds.patient_id] if owner else [seeds.patient_id]
+        for _ in range(7):
             chosen = dict(parameters)
             for name in parameters:
                 if name == "pid":
-                    chosen[name] = self.rng.choice(["me", seeds.patient_id])
+                    chosen[name] = self.rng.choice(pids)
                 elif name == "date":
                     chosen[name] = self.rng.choice(seeds.dates)
                 elif name == "client_id":
@@ -370,7 +397,9 @@ class Fuzz:
         return sum(1 for ops in document["paths"].values() for method in ops if method in methods)
 
     # --- running ----------------------------------------------------------------------------
-    def schema(self, headers: dict[str, str], coverage: bool = False) -> Any:
+    def schema(
+        self, headers: dict[str, str], *, owner: bool = False, coverage: bool = False
+    ) -> Any:
         cfg = config(headers, coverage=coverage)
         schema = schemathesis.openapi.from_asgi("/openapi.json", self.app, config=cfg)
         fuzz = self
@@ -379,7 +408,7 @@ class Fuzz:
         def flatmap_path_parameters(_context: Any, path_parameters: dict[str, Any]) -> Any:
             if not path_parameters:
                 return st.just(path_parameters)
-            return fuzz.path_parameters(path_parameters)
+            return fuzz.path_parameters(path_parameters, owner)
 
         return schema
 

@@ -32,6 +32,13 @@ def json_request_body(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"content": {"application/json": {"schema": schema}}, "required": True}}
 
 
+def document_model(model: type[BaseModel]) -> None:
+    """Put ``model`` into the document's components, for a schema that refers to it by name
+    without FastAPI seeing it (the batch's items, read raw: app/schemas/diary.py)."""
+    if model not in _RAW_BODY_MODELS:
+        _RAW_BODY_MODELS.append(model)
+
+
 def install_openapi(app: FastAPI) -> None:
     """FastAPI documents a JSON ``HTTPValidationError`` 422 for every route with parameters;
     ours is problem+json (app/errors.py). Replace it everywhere, including on routes that do

@@ -99,9 +99,9 @@ def get_series_readiness(
                 # from this type: with it they return the chart as bytes instead of nothing.
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
             },
-        }
-    }
-    | TREND_PROBLEMS,
+        },
+        **TREND_PROBLEMS,
+    },
 )
 def get_series_chart(
     sid: uuid.UUID,

@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from app.trends.days import utc_text
 
@@ -19,7 +26,14 @@ class Schema(BaseModel):
 
 
 # Every timestamp leaves the API in UTC with a "Z".
-UTCDatetime = Annotated[datetime, PlainSerializer(utc_text, return_type=str, when_used="json")]
+# Documented as what it is on the wire (a serializer alone would make it a bare string, and a
+# generated client would hand partners text instead of a datetime).
+_SENT_AS_DATE_TIME = WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")
+UTCDatetime = Annotated[
+    datetime,
+    PlainSerializer(utc_text, return_type=str, when_used="json"),
+    _SENT_AS_DATE_TIME,
+]
 
 
 def _with_offset(value: datetime) -> str:
@@ -29,7 +43,9 @@ def _with_offset(value: datetime) -> str:
 # An episode's or session's started_at leaves the API in the UTC offset it was written with
 # ("2026-03-01T08:15:00+01:00"; "Z" for a zero offset): the local time the patient lived.
 OffsetDatetime = Annotated[
-    datetime, PlainSerializer(_with_offset, return_type=str, when_used="json")
+    datetime,
+    PlainSerializer(_with_offset, return_type=str, when_used="json"),
+    _SENT_AS_DATE_TIME,
 ]
 
 

@@ -80,6 +80,12 @@ class PreconditionFailed(AppError):
     status, type, title = 412, "precondition-failed", "Precondition failed"
 
 
+class PreconditionRequired(AppError):
+    """RFC 6585 §3: a change that must name the version it applies to (PATCH without If-Match)."""
+
+    status, type, title = 428, "precondition-required", "Precondition required"
+
+
 class PayloadTooLarge(AppError):
     """Sent by the request guard (app/middleware.py) before any endpoint runs."""
 

@@ -90,6 +90,7 @@ def document(target_bytes: int, seed: int = 7) -> bytes:
         date = (now - dt.timedelta(days=day)).date()
         checkin = {
             "date": date.isoformat(),
+            "no_attacks": False,
             "background_pain": rng.randrange(0, 5),
             "mood": rng.randrange(3, 9),
             **stamp(now - dt.timedelta(days=day - 1)),

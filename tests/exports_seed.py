@@ -21,7 +21,7 @@ from tests.diary import (
     session_url,
     treatment_session,
 )
-from tests.helpers import Account
+from tests.helpers import Account, patch_current
 
 PATIENT_NAME = "Zephyrine Quillfeather"
 
@@ -82,7 +82,8 @@ def seed_rich_patient(client: TestClient, who: Account) -> Seeded:
     seeded.deleted_session = add_session(client, who, iv, started_at="2026-03-11T09:00:00+01:00")
     ok(client.delete(session_url(iv, seeded.deleted_session), headers=h))
     ok(
-        client.patch(
+        patch_current(
+            client,
             "/api/v1/patients/me",
             json={
                 "birth_year": 1971,
@@ -135,19 +136,21 @@ def seed_rich_patient(client: TestClient, who: Account) -> Seeded:
         ok(client.put(episode_url(eid=eid), json=body, headers=h))
         seeded.episodes.append(eid)
     # An edit (version 2) and a deletion (a tombstone the export still holds).
-    ok(client.patch(episode_url(eid=seeded.episodes[1]), json={"intensity": 6}, headers=h))
+    ok(patch_current(client, episode_url(eid=seeded.episodes[1]), json={"intensity": 6}, headers=h))
     seeded.deleted_episode = seeded.episodes.pop()
     ok(client.delete(episode_url(eid=seeded.deleted_episode), headers=h))
     checkins: dict[str, dict[str, Any]] = {
         "2026-03-01": {
+            "no_attacks": False,
             "background_pain": 3,
             "bni": "IV",
             "mood": 4,
             "sleep_hours": 6.5,
             "note": "bad",
         },
-        "2026-03-02": {"no_attacks": True, "bni": "IIIa"},
-        "2026-03-03": {"mood": 7},
+        # Not no_attacks: true - the day has an episode (that would be a 409).
+        "2026-03-02": {"no_attacks": False, "bni": "IIIa"},
+        "2026-03-03": {"no_attacks": False, "mood": 7},
     }
     for day, body in checkins.items():
         ok(client.put(checkin_url(day=day), json=body, headers=h))

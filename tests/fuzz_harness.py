@@ -57,6 +57,7 @@ POSITIVE_EXTRA = ["412", "422"]
 # documented 400 (schemathesis grants the token endpoint the same for credentials). The
 # before_call hook below sends mailed codes too, so both operations also reach their 2xx.
 CODE_OPERATIONS = ["verifyEmail", "confirmPasswordReset"]
+MISSING_HEADER = ["400", "401", "403", "406", "415", "422", "428"]
 # schemathesis' default for negative_data_rejection, and the batch's 200 (see config()).
 BATCH_NEGATIVE = [
     *("400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"),
@@ -75,6 +76,10 @@ def config(headers: dict[str, str], *, coverage: bool = False) -> SchemathesisCo
             "checks": {
                 "enabled": True,
                 "positive_data_acceptance": {"expected-statuses": statuses},
+                # schemathesis' default (400, 401, 403, 406, 415, 422) and 428: a PATCH without
+                # its required If-Match is answered 428 Precondition Required, the status RFC
+                # 6585 defines for exactly this (declared on every PATCH).
+                "missing_required_header": {"expected-statuses": MISSING_HEADER},
             },
             # The coverage phase (every boundary value of every field) costs over a second per
             # operation and identity to build; it runs once, for the patient (see RUNS).

@@ -53,6 +53,18 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     return body
 
 
+def patch_current(client: TestClient, url: str, *, json: Any, headers: dict[str, str]) -> Any:
+    """PATCH as a careful client does (PATCH requires If-Match): read the record, then send its
+    ETag back. For tests whose subject is the change itself, not the precondition (those send
+    If-Match themselves)."""
+    if any(name.lower() == "if-match" for name in headers):
+        return client.patch(url, json=json, headers=headers)  # the caller's own precondition
+    etag = client.get(url, headers=headers).headers.get("etag")
+    # A record the caller cannot read (gone, someone else's): "*" (any version), so the test sees
+    # the status the write itself gets.
+    return client.patch(url, json=json, headers={**headers, "If-Match": etag or "*"})
+
+
 class Api:
     def __init__(self, client: TestClient, ctx: AppContext) -> None:
         self.client = client

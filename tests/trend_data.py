@@ -110,7 +110,9 @@ class TrendPatient:
     def checkin(self, local_date: str, **fields: Any) -> None:
         ok(
             self.client.put(
-                f"{API}/patients/me/checkins/{local_date}", json=fields, headers=self.headers
+                f"{API}/patients/me/checkins/{local_date}",
+                json={"no_attacks": False, **fields},
+                headers=self.headers,
             )
         )
 

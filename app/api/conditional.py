@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Header, Request, Response
+from fastapi import Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.services.sync.idempotency import Outcome
-from app.services.sync.preconditions import etag
+from app.services.sync.preconditions import etag, require_if_match
 from app.services.sync.records import RecordKind, Written
 
 OutT = TypeVar("OutT", bound=BaseModel)
@@ -21,6 +21,25 @@ IfMatch = Annotated[
         description='Write only if the record is still at this version (its ETag, e.g. "3").',
     ),
 ]
+
+
+def _required_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='Required: the ETag of the version you read (e.g. "3"); the change '
+            "applies only if the record is still at it (else 412). Without it: 428.",
+        ),
+    ] = None,
+) -> str:
+    return require_if_match(if_match)
+
+
+# PATCH: the header is required (428 without it; app/api/openapi.py documents it as required).
+# A dependency rather than a required header parameter, so that its absence is a 428, not the
+# 422 of a missing parameter, and comes after the access checks (404/403 first).
+RequiredIfMatch = Annotated[str, Depends(_required_if_match)]
 IfNoneMatch = Annotated[
     str | None,
     Header(alias="If-None-Match", description="`*`: create only; 412 if the record exists."),

@@ -12,6 +12,7 @@ from app.api.conditional import (
     IdempotencyKey,
     IfMatch,
     IfNoneMatch,
+    RequiredIfMatch,
     deleted,
     outcome,
     with_etag,
@@ -180,7 +181,7 @@ def patch_episode(
     patient: WritablePatient,
     session: SessionDep,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: RequiredIfMatch,
 ) -> EpisodeOut:
     """Changes only the fields sent (null clears the optional ones: side, rescue_medication,
     note); answers with the new `ETag`. A stale `If-Match` is a 412 and changes nothing. The

@@ -11,6 +11,7 @@ from app.api.conditional import (
     IdempotencyKey,
     IfMatch,
     IfNoneMatch,
+    RequiredIfMatch,
     deleted,
     outcome,
     with_etag,
@@ -138,7 +139,7 @@ def patch_medication(
     patient: WritablePatient,
     session: SessionDep,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: RequiredIfMatch,
 ) -> MedicationOut:
     """Changes only the fields sent; `stopped_on: null` means it is taken again. A new
     `dose_mg_per_day` is recorded in `doses` from `dose_changed_on` (default: the patient's local

@@ -52,8 +52,10 @@ def install_openapi(app: FastAPI) -> None:
             components = document.setdefault("components", {})
             shared: dict[str, Any] = {}
             for path, operations in document.get("paths", {}).items():
-                for operation in operations.values():
+                for method, operation in operations.items():
                     if isinstance(operation, dict):
+                        if method == "patch":
+                            _require_if_match(operation)
                         responses = operation.setdefault("responses", {})
                         _fix_responses(path, responses)
                         _share_responses(responses, shared)
@@ -76,6 +78,16 @@ def install_openapi(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _require_if_match(operation: dict[str, Any]) -> None:
+    """Every PATCH requires If-Match (``RequiredIfMatch``, a dependency, which FastAPI documents
+    as optional): say so, with the 428 its absence gets."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "header" and parameter.get("name") == "If-Match":
+            parameter["required"] = True
+            parameter["schema"] = {"type": "string", "minLength": 1, "title": "If-Match"}
+            operation.setdefault("responses", {}).setdefault("428", problem_response(428))
 
 
 def _fix_responses(path: str, responses: dict[str, Any]) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from app.api.conditional import with_etag
+from app.api.conditional import RequiredIfMatch, with_etag
 from app.api.paging import cursor_query
 from app.api.responses import problems
 from app.deps import (
@@ -71,7 +71,7 @@ def update_patient(
     patient: WritablePatient,
     session: SessionDep,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: RequiredIfMatch,
 ) -> PatientOut:
     """Changes only the fields sent (diagnosis members too); answers with the new `ETag`. Send
     `If-Match` with the version you read: a stale one is a 412 and changes nothing. The

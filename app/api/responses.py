@@ -18,6 +18,7 @@ from app.errors import (
     NotFound,
     PayloadTooLarge,
     PreconditionFailed,
+    PreconditionRequired,
     ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
@@ -26,6 +27,7 @@ from app.errors import (
 from app.problems import DATABASE_UNAVAILABLE, PROBLEM_JSON, error_body, validation_body
 from app.services.care.access import PATIENT_NOT_FOUND
 from app.services.sync.changes import TOO_OLD
+from app.services.sync.preconditions import IF_MATCH_REQUIRED
 from app.services.sync.records import ID_TAKEN
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -72,6 +74,7 @@ _DESCRIPTIONS = {
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Validation failed",
+    428: "If-Match is required: send the ETag of the version you read",
     429: "Too many requests; retry after Retry-After seconds",
     503: "The database is unavailable; retry after Retry-After seconds",
 }
@@ -94,6 +97,7 @@ EXAMPLES: dict[int, dict[str, Any]] = {
         _example(
             PreconditionFailed("The record is at version 4; reload it and apply the change again.")
         ),
+        _example(PreconditionRequired(IF_MATCH_REQUIRED)),
         _example(PayloadTooLarge("The body exceeds 1048576 bytes.")),
         _example(UnsupportedMediaType("Send the body as application/json.")),
         validation_body(
@@ -145,6 +149,7 @@ RESPONSE_NAMES = {
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
     422: "ValidationFailed",
+    428: "PreconditionRequired",
     429: "TooManyRequests",
     503: "ServiceUnavailable",
 }

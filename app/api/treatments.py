@@ -11,6 +11,7 @@ from app.api.conditional import (
     IdempotencyKey,
     IfMatch,
     IfNoneMatch,
+    RequiredIfMatch,
     deleted,
     outcome,
     with_etag,
@@ -164,7 +165,7 @@ def patch_series(
     patient: WritablePatient,
     session: SessionDep,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: RequiredIfMatch,
 ) -> SeriesOut:
     """Changes only the fields sent (null clears protocol and planned_sessions). A stale
     `If-Match` is a 412. The patient, and grantees with write access (partners need
@@ -312,7 +313,7 @@ def patch_session(
     actor: CurrentActor,
     session: SessionDep,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: RequiredIfMatch,
 ) -> SessionOut:
     result = treatment_sessions.patch_session(
         session, patient, sid, session_id, data, actor=actor, if_match=if_match

@@ -21,6 +21,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -134,3 +135,7 @@ class TreatmentSession(SyncedRecord, Base):
     recorded_by_role: Mapped[str] = mapped_column(String(16))
     # Weight used to derive one dose form from the other, kept so the derivation is auditable.
     weight_kg: Mapped[float | None] = mapped_column(Float, default=None)
+    # The writer confirmed a dose above the safety thresholds (services/treatments/dosing.py).
+    high_dose_confirmed: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )

@@ -1,7 +1,8 @@
 """Diary I/O: episodes, check-ins, medications, the batch upload and the change feed.
 
-Rules shared by every diary body: timestamps need an offset (``AwareDatetime``, naive → 422) and
-may not lie in the future by more than ``CLOCK_SKEW``; unknown and read-only fields are 422
+Rules shared by every diary body: timestamps need an offset (``AwareDatetime``, naive → 422), are
+text (a number is no timestamp) and plausible: not before 2000-01-01 and not ahead of the
+server clock by more than ``CLOCK_SKEW``; unknown and read-only fields are 422
 (``Schema`` forbids extras); lists of enum values may not repeat and come back in the
 contract's order.
 """
@@ -43,9 +44,10 @@ from app.vocabulary import (
 MAX_BATCH_ITEMS = 500
 
 
-# No diary entry predates this; earlier values are typos, and near year 1 converting them to a
-# local time zone would overflow in the trend code.
-EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+# No diary entry predates this: an earlier value is a typo or a clock reset to the epoch (a
+# phone that lost its time writes 1970-01-01), not an attack someone lived through.
+# Compared with the time as written (its local day), so 2000-01-01T00:30:00+01:00 is in.
+EARLIEST = dt.datetime(2000, 1, 1)
 
 
 # Real UTC offsets lie within ±14:00 (Kiribati +14:00 is the furthest east, -12:00 the west).
@@ -65,10 +67,14 @@ def timestamp_text(value: object) -> object:
 
 
 def not_in_future(value: dt.datetime) -> dt.datetime:
+    """Plausible: from 2000-01-01 (UTC) up to ``CLOCK_SKEW`` ahead of the server clock."""
     if value > utcnow() + CLOCK_SKEW:
-        raise ValueError("must not be in the future")
-    if value < EARLIEST:
-        raise ValueError("must not be before 1900-01-01")
+        minutes = int(CLOCK_SKEW.total_seconds() // 60)
+        raise ValueError(
+            f"must not be in the future (more than {minutes} minutes ahead of the server clock)"
+        )
+    if value.replace(tzinfo=None) < EARLIEST:
+        raise ValueError("must not be before 2000-01-01")
     offset = value.utcoffset()
     if offset is not None and abs(offset) > MAX_OFFSET:
         raise ValueError("the UTC offset must lie between -14:00 and +14:00")
@@ -128,8 +134,10 @@ def reject_null(value: object) -> object:
 
 STARTED_AT_IN = (
     "RFC 3339 with the UTC offset of the place the patient was (e.g. "
-    "2026-03-01T08:15:00+01:00; the offset within ±14:00, never epoch seconds). The offset is "
-    "kept: the date there is the record's local day, and started_at is returned in it."
+    "2026-03-01T08:15:00+01:00; the offset within ±14:00, never epoch seconds or another "
+    "number). Plausible: not before 2000-01-01 and at most 10 minutes ahead of the server "
+    "clock (else 422). The offset is kept: the date there is the record's local day, and "
+    "started_at is returned in it."
 )
 STARTED_AT_OUT = (
     "In the UTC offset it was written with (e.g. 2026-03-01T08:15:00+01:00; Z for +00:00): its "
@@ -333,7 +341,11 @@ class CheckinIn(Schema):
     """PUT body; the date is in the path (repeating it in the body is allowed if equal)."""
 
     date: dt.date | None = None
-    no_attacks: Annotated[bool, Field(strict=True)] = False
+    no_attacks: Annotated[bool, Field(strict=True)] = Field(
+        description="Required (an empty check-in says nothing). true: no attack on this day; "
+        "a 409 if the day has a live episode. An episode written on the day later sets it "
+        "to false (the check-in's version rises)."
+    )
     background_pain: Score | None = None
     bni: Bni | None = None
     mood: Score | None = None

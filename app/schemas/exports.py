@@ -95,6 +95,7 @@ class SessionRecord(Schema):
     adverse_effects: list[AdverseEffect]
     completed: bool
     notes: str | None
+    high_dose_confirmed: bool
     recorded_by: uuid.UUID
     recorded_by_role: str
     version: int
@@ -226,6 +227,8 @@ class SessionImport(Stored):
     adverse_effects: list[AdverseEffect] = Field(default_factory=list, max_length=12)
     completed: StrictBool = True
     notes: Annotated[str, Field(max_length=NOTE_MAX)] | None = None
+    # Documents written before the dose safety rule lack it: false (a high dose then is a 422).
+    high_dose_confirmed: StrictBool = False
     recorded_by: uuid.UUID
     recorded_by_role: Literal["patient", "clinician"]
 

@@ -41,7 +41,9 @@ from app.vocabulary import (
     Severity,
 )
 
-SessionFlag = Literal["incomplete", "dose_unverified", "hypertension_reading"]
+SessionFlag = Literal[
+    "incomplete", "dose_unverified", "hypertension_reading", "dose_rate_above_usual", "high_dose"
+]
 RecorderRole = Literal["patient", "clinician", "admin", "partner"]
 # The database CHECKs are built from the model tuples; keep both in step.
 assert get_args(Modality) == MODALITIES
@@ -228,6 +230,15 @@ AdverseEffects = Annotated[
 ]
 
 
+HIGH_DOSE_CONFIRMED = (
+    "Dose safety: an iv session above 2.0 mg/kg/h (dose_mg_per_kg ÷ (duration_minutes / 60)), "
+    "or any session above 5 mg/kg in total, is a 422 naming the figures unless this is true "
+    "(then stored, flagged `high_dose` and audited as a confirmed high dose). Above 1.0 mg/kg/h "
+    "iv the session is flagged `dose_rate_above_usual`. A PATCH that changes the dose, the "
+    "duration or the route confirms again (else this becomes false)."
+)
+
+
 class SessionIn(Schema):
     """POST (optional client id) and PUT body. The series is the one in the path; a body may
     repeat ``series_id`` and ``id`` only if they are equal to the path's."""
@@ -249,6 +260,7 @@ class SessionIn(Schema):
         "flagged `incomplete`; the trend counts only completed sessions.",
     )
     notes: Note | None = None
+    high_dose_confirmed: StrictBool = Field(default=False, description=HIGH_DOSE_CONFIRMED)
 
     model_config = Schema.model_config | {
         "json_schema_extra": {
@@ -268,7 +280,14 @@ class SessionIn(Schema):
     }
 
 
-_SESSION_NOT_NULL = ("started_at", "duration_minutes", "route", "adverse_effects", "completed")
+_SESSION_NOT_NULL = (
+    "started_at",
+    "duration_minutes",
+    "route",
+    "adverse_effects",
+    "completed",
+    "high_dose_confirmed",
+)
 
 
 class SessionPatch(Schema):
@@ -286,6 +305,7 @@ class SessionPatch(Schema):
     adverse_effects: AdverseEffects | None = None
     completed: StrictBool | None = None
     notes: Note | None = None
+    high_dose_confirmed: StrictBool | None = Field(default=None, description=HIGH_DOSE_CONFIRMED)
 
     _not_null = field_validator(*_SESSION_NOT_NULL, mode="before")(reject_null)
 
@@ -322,6 +342,9 @@ class SessionOut(Schema):
     adverse_effects: list[AdverseEffect]
     completed: bool
     notes: str | None
+    high_dose_confirmed: bool = Field(
+        description="The writer confirmed a dose above the safety thresholds (see SessionIn)."
+    )
     recorded_by: uuid.UUID = Field(
         description="Set by the server: the user (or partner client) whose write produced the "
         "current state."
@@ -330,7 +353,10 @@ class SessionOut(Schema):
     flags: list[SessionFlag] = Field(
         description="Computed: `incomplete` (completed is false); `dose_unverified` (both dose "
         "forms were given but no weight was known to cross-check them); "
-        "`hypertension_reading` (systolic_max ≥ 180 or diastolic_max ≥ 110 mmHg)."
+        "`hypertension_reading` (systolic_max ≥ 180 or diastolic_max ≥ 110 mmHg); "
+        "`dose_rate_above_usual` (an iv session whose dose_mg_per_kg ÷ (duration_minutes / 60) "
+        "is above 1.0 mg/kg/h); `high_dose` (above 2.0 mg/kg/h iv, or above 5 mg/kg in total: "
+        "stored only with high_dose_confirmed)."
     )
     version: int
     created_at: UTCDatetime

@@ -20,7 +20,7 @@ from tests.diary import (
     medication_url,
     new_id,
 )
-from tests.helpers import Api, assert_problem
+from tests.helpers import Api, assert_problem, patch_current
 from tests.sync_client import Replica
 
 
@@ -29,7 +29,7 @@ def test_feed_reports_every_kind_in_commit_order(api: Api, client: TestClient) -
     h = alice.headers
     eid, mid, aid = new_id(), new_id(), new_id()
     client.put(episode_url(eid=eid), json=episode(), headers=h)
-    client.put(checkin_url(day="2026-03-01"), json={"no_attacks": True}, headers=h)
+    client.put(checkin_url(day="2026-03-01"), json={"no_attacks": False}, headers=h)
     client.put(medication_url(mid=mid), json=medication(), headers=h)
     client.put(assessment_url(aid=aid), json=assessment(), headers=h)
     r = client.get(changes_url(), headers=h)
@@ -60,8 +60,8 @@ def test_an_update_moves_the_record_to_the_end_with_its_latest_state(
     client.put(episode_url(eid=a), json=episode(), headers=h)
     client.put(episode_url(eid=b), json=episode(), headers=h)
     cursor = client.get(changes_url(), headers=h).json()["next_cursor"]
-    client.patch(episode_url(eid=a), json={"intensity": 2}, headers=h)
-    client.patch(episode_url(eid=a), json={"intensity": 3}, headers=h)
+    patch_current(client, episode_url(eid=a), json={"intensity": 2}, headers=h)
+    patch_current(client, episode_url(eid=a), json={"intensity": 3}, headers=h)
     page = client.get(changes_url(), params={"since": cursor}, headers=h).json()
     assert [(c["id"], c["version"], c["data"]["intensity"]) for c in page["changes"]] == [(a, 3, 3)]
     full = client.get(changes_url(), headers=h).json()["changes"]
@@ -73,7 +73,7 @@ def test_a_deletion_appears_as_a_tombstone(api: Api, client: TestClient) -> None
     h = alice.headers
     eid = new_id()
     client.put(episode_url(eid=eid), json=episode(), headers=h)
-    client.put(checkin_url(day="2026-03-02"), json={"mood": 5}, headers=h)
+    client.put(checkin_url(day="2026-03-02"), json={"no_attacks": False, "mood": 5}, headers=h)
     replica = Replica(headers=h)
     replica.pull(client)
     assert ("episode", eid) in replica.live

@@ -40,23 +40,29 @@ def test_put_get_replace_and_unchanged(api: Api, client: TestClient) -> None:
 def test_a_deleted_day_can_be_put_again(api: Api, client: TestClient) -> None:
     alice = api.register()
     h = alice.headers
-    client.put(checkin_url(day="2026-03-01"), json={"mood": 4}, headers=h)
+    client.put(checkin_url(day="2026-03-01"), json={"no_attacks": False, "mood": 4}, headers=h)
     r = client.delete(checkin_url(day="2026-03-01"), headers={**h, "If-Match": '"1"'})
     assert (r.status_code, r.headers["etag"]) == (204, '"2"')
     assert_problem(client.get(checkin_url(day="2026-03-01"), headers=h), 404)
     assert_problem(client.delete(checkin_url(day="2026-03-01"), headers=h), 404)
     # If-Match cannot match a deleted check-in; a plain or create-only PUT revives it.
     r = client.put(
-        checkin_url(day="2026-03-01"), json={"mood": 7}, headers={**h, "If-Match": '"2"'}
+        checkin_url(day="2026-03-01"),
+        json={"no_attacks": False, "mood": 7},
+        headers={**h, "If-Match": '"2"'},
     )
     assert_problem(r, 412)
     r = client.put(
-        checkin_url(day="2026-03-01"), json={"mood": 7}, headers={**h, "If-None-Match": "*"}
+        checkin_url(day="2026-03-01"),
+        json={"no_attacks": False, "mood": 7},
+        headers={**h, "If-None-Match": "*"},
     )
     assert r.status_code == 201
     assert (r.json()["mood"], r.json()["version"]) == (7, 3)
     r = client.put(
-        checkin_url(day="2026-03-01"), json={"mood": 8}, headers={**h, "If-None-Match": "*"}
+        checkin_url(day="2026-03-01"),
+        json={"no_attacks": False, "mood": 8},
+        headers={**h, "If-None-Match": "*"},
     )
     assert_problem(r, 412)
 
@@ -64,10 +70,12 @@ def test_a_deleted_day_can_be_put_again(api: Api, client: TestClient) -> None:
 def test_stale_if_match_is_412(api: Api, client: TestClient) -> None:
     alice = api.register()
     h = alice.headers
-    client.put(checkin_url(day="2026-03-01"), json={"mood": 4}, headers=h)
-    client.put(checkin_url(day="2026-03-01"), json={"mood": 5}, headers=h)
+    client.put(checkin_url(day="2026-03-01"), json={"no_attacks": False, "mood": 4}, headers=h)
+    client.put(checkin_url(day="2026-03-01"), json={"no_attacks": False, "mood": 5}, headers=h)
     r = client.put(
-        checkin_url(day="2026-03-01"), json={"mood": 1}, headers={**h, "If-Match": '"1"'}
+        checkin_url(day="2026-03-01"),
+        json={"no_attacks": False, "mood": 1},
+        headers={**h, "If-Match": '"1"'},
     )
     assert_problem(r, 412)
     assert_problem(
@@ -93,8 +101,14 @@ def test_today_is_the_patients_local_today(api: Api, client: TestClient) -> None
 def test_list_is_newest_first_with_inclusive_dates(api: Api, client: TestClient) -> None:
     alice, bob = api.register(), api.register()
     for day in range(1, 8):
-        client.put(checkin_url(day=f"2026-03-0{day}"), json={"mood": day}, headers=alice.headers)
-    client.put(checkin_url(day="2026-03-04"), json={"mood": 1}, headers=bob.headers)
+        client.put(
+            checkin_url(day=f"2026-03-0{day}"),
+            json={"no_attacks": False, "mood": day},
+            headers=alice.headers,
+        )
+    client.put(
+        checkin_url(day="2026-03-04"), json={"no_attacks": False, "mood": 1}, headers=bob.headers
+    )
     client.delete(checkin_url(day="2026-03-05"), headers=alice.headers)
     r = client.get(
         checkin_url(),

@@ -111,7 +111,8 @@ def test_bad_checkin_field(
     api: Api, client: TestClient, field: str, value: Any, loc: list[str | int]
 ) -> None:
     alice = api.register()
-    r = client.put(checkin_url(day="2026-03-01"), json={field: value}, headers=alice.headers)
+    body = {"no_attacks": False, field: value}
+    r = client.put(checkin_url(day="2026-03-01"), json=body, headers=alice.headers)
     assert loc in [e["loc"] for e in assert_problem(r, 422)["errors"]]
     _nothing_written(client, alice.headers)
 

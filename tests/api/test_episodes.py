@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.diary import episode, episode_url, new_id
-from tests.helpers import Api, assert_problem
+from tests.helpers import Api, assert_problem, patch_current
 
 
 def test_put_creates_then_an_identical_put_changes_nothing(api: Api, client: TestClient) -> None:
@@ -75,7 +75,9 @@ def test_stale_if_match_is_412_and_changes_nothing(api: Api, client: TestClient)
     )
     assert (v2.status_code, v2.json()["version"]) == (200, 2)
     stale = {**alice.headers, "If-Match": '"1"'}
-    assert_problem(client.patch(episode_url(eid=eid), json={"intensity": 9}, headers=stale), 412)
+    assert_problem(
+        patch_current(client, episode_url(eid=eid), json={"intensity": 9}, headers=stale), 412
+    )
     assert_problem(client.put(episode_url(eid=eid), json=episode(intensity=9), headers=stale), 412)
     assert_problem(client.delete(episode_url(eid=eid), headers=stale), 412)
     after = client.get(episode_url(eid=eid), headers=alice.headers).json()
@@ -89,8 +91,11 @@ def test_patch_changes_only_given_fields(api: Api, client: TestClient) -> None:
     alice = api.register()
     eid = new_id()
     client.put(episode_url(eid=eid), json=episode(note="x", side="right"), headers=alice.headers)
-    r = client.patch(
-        episode_url(eid=eid), json={"note": None, "triggers": ["talking"]}, headers=alice.headers
+    r = patch_current(
+        client,
+        episode_url(eid=eid),
+        json={"note": None, "triggers": ["talking"]},
+        headers=alice.headers,
     )
     body = r.json()
     assert (body["note"], body["side"], body["triggers"], body["version"]) == (
@@ -99,11 +104,15 @@ def test_patch_changes_only_given_fields(api: Api, client: TestClient) -> None:
         ["talking"],
         2,
     )
-    same = client.patch(episode_url(eid=eid), json={"side": "right"}, headers=alice.headers)
+    same = patch_current(
+        client, episode_url(eid=eid), json={"side": "right"}, headers=alice.headers
+    )
     assert same.json()["version"] == 2
-    r = client.patch(episode_url(eid=eid), json={"intensity": None}, headers=alice.headers)
+    r = patch_current(client, episode_url(eid=eid), json={"intensity": None}, headers=alice.headers)
     assert assert_problem(r, 422)["errors"][0]["loc"] == ["body", "intensity"]
-    assert_problem(client.patch(episode_url(eid=new_id()), json={}, headers=alice.headers), 404)
+    assert_problem(
+        patch_current(client, episode_url(eid=new_id()), json={}, headers=alice.headers), 404
+    )
 
 
 def test_delete_leaves_a_tombstone_and_the_id_cannot_come_back(
@@ -117,7 +126,7 @@ def test_delete_leaves_a_tombstone_and_the_id_cannot_come_back(
     assert r.headers["etag"] == '"2"'
     assert_problem(client.get(episode_url(eid=eid), headers=alice.headers), 404)
     assert_problem(client.delete(episode_url(eid=eid), headers=alice.headers), 404)
-    assert_problem(client.patch(episode_url(eid=eid), json={}, headers=alice.headers), 404)
+    assert_problem(patch_current(client, episode_url(eid=eid), json={}, headers=alice.headers), 404)
     assert_problem(client.put(episode_url(eid=eid), json=episode(), headers=alice.headers), 409)
     listed = client.get(episode_url(), headers=alice.headers).json()
     assert listed["items"] == []
@@ -134,7 +143,7 @@ def test_ids_are_global_and_another_patients_record_stays_hidden(
     assert "bob" not in body["detail"]
     assert_problem(client.get(episode_url(eid=eid), headers=alice.headers), 404)
     assert_problem(client.delete(episode_url(eid=eid), headers=alice.headers), 404)
-    assert_problem(client.patch(episode_url(eid=eid), json={}, headers=alice.headers), 404)
+    assert_problem(patch_current(client, episode_url(eid=eid), json={}, headers=alice.headers), 404)
     theirs = client.get(episode_url(eid=eid), headers=bob.headers).json()
     assert (theirs["note"], theirs["version"]) == ("bob's", 1)
     # Bob's diary is not reachable through his patient id either.

@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.helpers import Api, assert_problem
+from tests.helpers import Api, assert_problem, patch_current
 
 
 def test_unknown_route_is_problem_404(client: TestClient) -> None:
@@ -32,7 +32,7 @@ def test_unauthenticated_is_problem_401(client: TestClient) -> None:
 def test_body_over_one_mib_is_problem_413(api: Api, client: TestClient) -> None:
     account = api.register()
     big = {"display_name": "x" * (1024 * 1024 + 10)}
-    r = client.patch("/api/v1/patients/me", json=big, headers=account.headers)
+    r = patch_current(client, "/api/v1/patients/me", json=big, headers=account.headers)
     assert_problem(r, 413)
 
     # Streamed without a Content-Length, the limit still holds.
@@ -51,7 +51,9 @@ def test_body_over_one_mib_is_problem_413(api: Api, client: TestClient) -> None:
 
 def test_validation_error_is_problem_422_with_errors(api: Api, client: TestClient) -> None:
     account = api.register()
-    r = client.patch("/api/v1/patients/me", json={"weight_kg": -3}, headers=account.headers)
+    r = patch_current(
+        client, "/api/v1/patients/me", json={"weight_kg": -3}, headers=account.headers
+    )
     body = assert_problem(r, 422)
     assert body["errors"][0]["loc"] == ["body", "weight_kg"]
     assert {"loc", "msg", "type"} <= body["errors"][0].keys()
@@ -109,7 +111,8 @@ def test_a_413_reads_as_documented_whichever_check_refuses_the_body(
     documented = client.get("/openapi.json").json()["components"]["responses"]["PayloadTooLarge"]
     example = documented["content"]["application/problem+json"]["example"]
     account = api.register()
-    declared = client.patch(
+    declared = patch_current(
+        client,
         "/api/v1/patients/me",
         json={"display_name": "x" * (1024 * 1024 + 10)},
         headers=account.headers,

@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from app.models import Grant
 from app.services.context import AppContext
-from tests.helpers import Api, assert_problem
+from tests.helpers import Api, assert_problem, patch_current
 
 
 def _in_an_hour() -> str:
@@ -37,7 +37,9 @@ def test_read_grant_lets_the_clinician_read_but_not_write(api: Api, client: Test
     listed = client.get("/api/v1/patients", headers=doctor.headers).json()
     assert [p["id"] for p in listed["items"]] == [str(patient.patient_id)]
 
-    body = assert_problem(client.patch(url, json={"weight_kg": 90}, headers=doctor.headers), 403)
+    body = assert_problem(
+        patch_current(client, url, json={"weight_kg": 90}, headers=doctor.headers), 403
+    )
     assert "read-only" in body["detail"]
     assert client.get(url, headers=patient.headers).json()["weight_kg"] is None
     # Someone else's grant gives the stranger nothing.
@@ -49,7 +51,7 @@ def test_write_grant_lets_the_clinician_write_but_never_grant(api: Api, client: 
     patient, doctor, colleague = api.register(), api.staff(), api.staff()
     api.grant(patient, to=doctor, access="write")
     url = f"/api/v1/patients/{patient.patient_id}"
-    r = client.patch(url, json={"weight_kg": 71}, headers=doctor.headers)
+    r = patch_current(client, url, json={"weight_kg": 71}, headers=doctor.headers)
     assert r.status_code == 200, r.text
     assert client.get(url, headers=patient.headers).json()["weight_kg"] == 71
 
@@ -77,7 +79,7 @@ def test_revocation_stops_access_on_the_next_request(api: Api, client: TestClien
     assert r.status_code == 204
     # The doctor's access token is unchanged and still valid, but the grant is gone.
     assert_problem(client.get(url, headers=doctor.headers), 404)
-    assert_problem(client.patch(url, json={"weight_kg": 80}, headers=doctor.headers), 404)
+    assert_problem(patch_current(client, url, json={"weight_kg": 80}, headers=doctor.headers), 404)
     assert client.get("/api/v1/patients", headers=doctor.headers).json()["items"] == []
     assert client.delete(gurl, headers=patient.headers).status_code == 204  # idempotent
     listed = client.get("/api/v1/patients/me/grants", headers=patient.headers).json()["items"]
@@ -128,7 +130,7 @@ def test_a_new_grant_to_the_same_clinician_replaces_the_old(api: Api, client: Te
     assert listed[1]["revoked_at"] is not None
     url = f"/api/v1/patients/{patient.patient_id}"
     assert client.get(url, headers=doctor.headers).status_code == 200
-    assert_problem(client.patch(url, json={"weight_kg": 60}, headers=doctor.headers), 403)
+    assert_problem(patch_current(client, url, json={"weight_kg": 60}, headers=doctor.headers), 403)
 
 
 def test_grant_validation_reveals_nothing_and_stores_nothing(api: Api, client: TestClient) -> None:

@@ -14,7 +14,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from app.trends.days import local_today
 from tests.diary import changes_url, medication, medication_url, new_id
-from tests.helpers import Account, Api, assert_problem
+from tests.helpers import Account, Api, assert_problem, patch_current
 
 API = "/api/v1"
 UCUM = "http://unitsofmeasure.org"
@@ -101,7 +101,8 @@ def test_a_change_entered_after_the_fact_keeps_its_own_day(api: Api, client: Tes
     med = ok(client.post(medication_url(), json=medication(started_on="2025-01-01"), headers=h))
     increased_on = (first + timedelta(days=10)).isoformat()
     ok(
-        client.patch(
+        patch_current(
+            client,
             medication_url(mid=med["id"]),
             json={"dose_mg_per_day": 900, "dose_changed_on": increased_on},
             headers=h,
@@ -118,7 +119,11 @@ def test_the_default_day_is_the_patients_local_today(api: Api, client: TestClien
     alice = api.register(timezone="Pacific/Kiritimati")
     h = alice.headers
     med = ok(client.post(medication_url(), json=medication(), headers=h))
-    r = ok(client.patch(medication_url(mid=med["id"]), json={"dose_mg_per_day": 700}, headers=h))
+    r = ok(
+        patch_current(
+            client, medication_url(mid=med["id"]), json={"dose_mg_per_day": 700}, headers=h
+        )
+    )
     assert r["doses"][-1] == {
         "from": local_today("Pacific/Kiritimati").isoformat(),
         "mg_per_day": 700,
@@ -134,7 +139,7 @@ def test_an_entry_on_or_before_another_replaces_the_history_from_that_day(
     url = medication_url(mid=med["id"])
 
     def change(**fields: Any) -> dict[str, Any]:
-        return ok(client.patch(url, json=fields, headers=h))
+        return ok(patch_current(client, url, json=fields, headers=h))
 
     change(dose_mg_per_day=800, dose_changed_on="2026-01-10")
     after = change(dose_mg_per_day=1000, dose_changed_on="2026-02-01")
@@ -169,11 +174,15 @@ def test_the_history_follows_a_moved_start(api: Api, client: TestClient) -> None
     h = alice.headers
     med = ok(client.post(medication_url(), json=medication(), headers=h))
     url = medication_url(mid=med["id"])
-    ok(client.patch(url, json={"dose_mg_per_day": 800, "dose_changed_on": "2026-01-10"}, headers=h))
-    earlier = ok(client.patch(url, json={"started_on": "2025-09-01"}, headers=h))
+    ok(
+        patch_current(
+            client, url, json={"dose_mg_per_day": 800, "dose_changed_on": "2026-01-10"}, headers=h
+        )
+    )
+    earlier = ok(patch_current(client, url, json={"started_on": "2025-09-01"}, headers=h))
     assert earlier["doses"] == doses(("2025-09-01", 600), ("2026-01-10", 800))
     # A start moved past a change: what held on the new start holds from it.
-    later = ok(client.patch(url, json={"started_on": "2026-01-20"}, headers=h))
+    later = ok(patch_current(client, url, json={"started_on": "2026-01-20"}, headers=h))
     assert later["doses"] == doses(("2026-01-20", 800))
 
 
@@ -201,8 +210,12 @@ def test_a_bad_dose_change_is_a_422_naming_the_field_and_stores_nothing(
     h = alice.headers
     med = ok(client.post(medication_url(), json=medication(), headers=h))
     url = medication_url(mid=med["id"])
-    ok(client.patch(url, json={"dose_mg_per_day": 700, "dose_changed_on": "2026-01-10"}, headers=h))
-    kept = ok(client.patch(url, json={"stopped_on": "2026-01-31"}, headers=h))
+    ok(
+        patch_current(
+            client, url, json={"dose_mg_per_day": 700, "dose_changed_on": "2026-01-10"}, headers=h
+        )
+    )
+    kept = ok(patch_current(client, url, json={"stopped_on": "2026-01-31"}, headers=h))
     cursor = feed(client, alice)["next_cursor"]
     r = client.patch(url, json=fields, headers={**h, "If-Match": f'"{kept["version"]}"'})
     (error,) = assert_problem(r, 422)["errors"]
@@ -265,9 +278,17 @@ def test_export_import_export_keeps_the_histories(api: Api, client: TestClient) 
     h = alice.headers
     med = ok(client.post(medication_url(), json=medication(), headers=h))
     url = medication_url(mid=med["id"])
-    ok(client.patch(url, json={"dose_mg_per_day": 800, "dose_changed_on": "2026-01-10"}, headers=h))
-    ok(client.patch(url, json={"dose_mg_per_day": 400, "dose_changed_on": "2026-02-10"}, headers=h))
-    ok(client.patch(url, json={"stopped_on": "2026-03-01"}, headers=h))
+    ok(
+        patch_current(
+            client, url, json={"dose_mg_per_day": 800, "dose_changed_on": "2026-01-10"}, headers=h
+        )
+    )
+    ok(
+        patch_current(
+            client, url, json={"dose_mg_per_day": 400, "dose_changed_on": "2026-02-10"}, headers=h
+        )
+    )
+    ok(patch_current(client, url, json={"stopped_on": "2026-03-01"}, headers=h))
     gone = ok(client.post(medication_url(), json=medication(name="baclofen"), headers=h))
     assert client.delete(medication_url(mid=gone["id"]), headers=h).status_code == 204
     first = _export(client, alice)
@@ -364,8 +385,12 @@ def test_fhir_has_a_medication_statement_per_dose_period(api: Api, client: TestC
     h = alice.headers
     med = ok(client.post(medication_url(), json=medication(), headers=h))
     url = medication_url(mid=med["id"])
-    ok(client.patch(url, json={"dose_mg_per_day": 800, "dose_changed_on": "2026-01-10"}, headers=h))
-    ok(client.patch(url, json={"stopped_on": "2026-02-28"}, headers=h))
+    ok(
+        patch_current(
+            client, url, json={"dose_mg_per_day": 800, "dose_changed_on": "2026-01-10"}, headers=h
+        )
+    )
+    ok(patch_current(client, url, json={"stopped_on": "2026-02-28"}, headers=h))
     ongoing = ok(
         client.post(
             medication_url(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.diary import medication, medication_url, new_id
-from tests.helpers import Api, assert_problem
+from tests.helpers import Api, assert_problem, patch_current
 
 
 def test_crud(api: Api, client: TestClient) -> None:
@@ -32,14 +32,14 @@ def test_crud(api: Api, client: TestClient) -> None:
     assert_problem(
         client.patch(url, json={"dose_mg_per_day": 900}, headers={**h, "If-Match": '"1"'}), 412
     )
-    r = client.patch(url, json={"stopped_on": "2026-01-15"}, headers=h)
+    r = patch_current(client, url, json={"stopped_on": "2026-01-15"}, headers=h)
     assert r.json()["stopped_on"] == "2026-01-15"
-    r = client.patch(url, json={"stopped_on": "2025-10-01"}, headers=h)
+    r = patch_current(client, url, json={"stopped_on": "2025-10-01"}, headers=h)
     assert assert_problem(r, 422)["errors"][0]["loc"] == ["body", "stopped_on"]
-    r = client.patch(url, json={"started_on": "2026-02-01"}, headers=h)
+    r = patch_current(client, url, json={"started_on": "2026-02-01"}, headers=h)
     assert assert_problem(r, 422)["errors"][0]["loc"] == ["body", "started_on"]
-    assert_problem(client.patch(url, json={"name": None}, headers=h), 422)
-    r = client.patch(url, json={"stopped_on": None}, headers=h)
+    assert_problem(patch_current(client, url, json={"name": None}, headers=h), 422)
+    r = patch_current(client, url, json={"stopped_on": None}, headers=h)
     assert (r.json()["stopped_on"], r.json()["version"]) == (None, 4)
     got = client.get(url, headers=h)
     assert (got.json(), got.headers["etag"]) == (r.json(), '"4"')

@@ -48,7 +48,7 @@ def lists(api: Api, client: TestClient) -> list[List]:
             episode(started_at=f"2026-03-0{day}T08:00:00+01:00"),
             owner,
         )
-        _put(client, checkin_url(day=f"2026-03-0{day}"), {"no_attacks": True}, owner)
+        _put(client, checkin_url(day=f"2026-03-0{day}"), {"no_attacks": False}, owner)
         _put(
             client,
             medication_url(mid=new_id()),

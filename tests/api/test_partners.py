@@ -16,7 +16,7 @@ from app.models import PartnerClient
 from app.services.context import AppContext
 from app.settings import Settings
 from tests.conftest import TEST_SECRET
-from tests.helpers import Api, assert_problem
+from tests.helpers import Api, assert_problem, patch_current
 
 TOKEN_URL = "/api/v1/auth/token"
 
@@ -133,14 +133,14 @@ def test_scopes_limit_a_partner_even_where_a_grant_exists(api: Api, client: Test
     reports_only = api.partner_token(partner, "reports:read")
 
     assert client.get(url, headers=read_only).json()["display_name"] == "Pat"
-    r = client.patch(url, json={"weight_kg": 80}, headers=read_only)
+    r = patch_current(client, url, json={"weight_kg": 80}, headers=read_only)
     assert_problem(r, 403)
     assert 'error="insufficient_scope"' in r.headers["www-authenticate"]
     assert 'scope="diary:write"' in r.headers["www-authenticate"]
     assert_problem(client.get(url, headers=write_only), 403)
     assert_problem(client.get(url, headers=reports_only), 403)
     assert client.get(url, headers=patient.headers).json()["weight_kg"] is None
-    r = client.patch(url, json={"weight_kg": 80}, headers=write_only)
+    r = patch_current(client, url, json={"weight_kg": 80}, headers=write_only)
     assert r.status_code == 200, r.text
     assert client.get(url, headers=patient.headers).json()["weight_kg"] == 80
     # The patient's own routes stay the patient's.
@@ -188,7 +188,7 @@ def test_read_grant_caps_a_partner_with_write_scope(api: Api, client: TestClient
     api.grant(patient, to=partner, access="read")
     url = f"/api/v1/patients/{patient.patient_id}"
     assert client.get(url, headers=partner.headers).status_code == 200
-    assert_problem(client.patch(url, json={"weight_kg": 80}, headers=partner.headers), 403)
+    assert_problem(patch_current(client, url, json={"weight_kg": 80}, headers=partner.headers), 403)
     log = client.get("/api/v1/patients/me/access-log", headers=patient.headers).json()["items"]
     by_partner = [(e["actor_role"], e["actor_name"], e["action"], e["outcome"]) for e in log[1:3]]
     assert by_partner == [

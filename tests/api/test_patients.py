@@ -6,7 +6,7 @@ import uuid
 
 from fastapi.testclient import TestClient
 
-from tests.helpers import Api, assert_problem
+from tests.helpers import Api, assert_problem, patch_current
 
 
 def test_patient_reads_itself_by_me_and_by_id(api: Api, client: TestClient) -> None:
@@ -36,8 +36,11 @@ def test_another_patient_is_404(api: Api, client: TestClient) -> None:
     assert_problem(r, 404)
     unknown = client.get(f"/api/v1/patients/{uuid.uuid4()}", headers=alice.headers)
     assert r.json()["detail"] == unknown.json()["detail"]
-    r = client.patch(
-        f"/api/v1/patients/{bob.patient_id}", json={"display_name": "pwned"}, headers=alice.headers
+    r = patch_current(
+        client,
+        f"/api/v1/patients/{bob.patient_id}",
+        json={"display_name": "pwned"},
+        headers=alice.headers,
     )
     assert_problem(r, 404)
     assert client.get("/api/v1/patients/me", headers=bob.headers).json()["display_name"] != "pwned"
@@ -79,10 +82,13 @@ def test_patch_updates_and_bumps_version(api: Api, client: TestClient) -> None:
     assert body["diagnosis"]["branches"] == ["V2", "V3"]
     assert body["diagnosis"]["side"] == "right"
     # The same change again changes nothing and keeps the version.
-    again = client.patch("/api/v1/patients/me", json={"weight_kg": 72.5}, headers=account.headers)
+    again = patch_current(
+        client, "/api/v1/patients/me", json={"weight_kg": 72.5}, headers=account.headers
+    )
     assert again.json()["version"] == 2
     # Partial diagnosis update keeps the other diagnosis fields.
-    r = client.patch(
+    r = patch_current(
+        client,
         "/api/v1/patients/me",
         json={"diagnosis": {"concomitant_continuous_pain": True}},
         headers=account.headers,
@@ -93,7 +99,7 @@ def test_patch_updates_and_bumps_version(api: Api, client: TestClient) -> None:
 
 def test_stale_if_match_is_412_and_changes_nothing(api: Api, client: TestClient) -> None:
     account = api.register()
-    client.patch("/api/v1/patients/me", json={"weight_kg": 70}, headers=account.headers)
+    patch_current(client, "/api/v1/patients/me", json={"weight_kg": 70}, headers=account.headers)
     r = client.patch(
         "/api/v1/patients/me",
         json={"weight_kg": 90},
@@ -118,7 +124,7 @@ def test_patch_validation(api: Api, client: TestClient) -> None:
     ]
     for payload, field in cases:
         body = assert_problem(
-            client.patch("/api/v1/patients/me", json=payload, headers=account.headers), 422
+            patch_current(client, "/api/v1/patients/me", json=payload, headers=account.headers), 422
         )
         locs = [str(p) for err in body["errors"] for p in err["loc"]]
         assert field in locs, (payload, body)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.helpers import PASSWORD, Api, assert_problem
+from tests.helpers import PASSWORD, Api, assert_problem, patch_current
 
 
 def _operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
@@ -65,7 +65,7 @@ def test_patch_fields_that_refuse_null_are_documented_without_null(
     for name in ("display_name", "timezone", "diagnosis"):
         assert "null" not in str(patch[name]), name
         account = api.register()
-        r = client.patch("/api/v1/patients/me", json={name: None}, headers=account.headers)
+        r = patch_current(client, "/api/v1/patients/me", json={name: None}, headers=account.headers)
         assert_problem(r, 422)
     assert "null" in str(patch["weight_kg"])  # clearing the weight is allowed
     diagnosis = schemas["DiagnosisPatch"]["properties"]

@@ -27,7 +27,7 @@ from tests.diary import (
     session_url,
     treatment_session,
 )
-from tests.helpers import Api, assert_problem
+from tests.helpers import Api, assert_problem, patch_current
 from tests.sync_client import Replica
 
 
@@ -49,11 +49,11 @@ def test_crud(api: Api, client: TestClient) -> None:
     r = client.patch(url, json={"planned_sessions": 5}, headers={**h, "If-Match": '"1"'})
     assert (r.json()["planned_sessions"], r.json()["version"], r.headers["etag"]) == (5, 2, '"2"')
     stale = {**h, "If-Match": '"1"'}
-    assert_problem(client.patch(url, json={"baseline_days": 14}, headers=stale), 412)
+    assert_problem(patch_current(client, url, json={"baseline_days": 14}, headers=stale), 412)
     assert_problem(client.put(url, json=series(), headers=stale), 412)
     assert_problem(client.delete(url, headers=stale), 412)
     assert client.get(url, headers=h).json()["baseline_days"] == 28
-    same = client.patch(url, json={"planned_sessions": 5}, headers=h)
+    same = patch_current(client, url, json={"planned_sessions": 5}, headers=h)
     assert same.json()["version"] == 2
 
     r = client.put(url, json=series(name="Booster", follow_up_days=56), headers=h)
@@ -66,7 +66,7 @@ def test_crud(api: Api, client: TestClient) -> None:
     r = client.delete(url, headers={**h, "If-Match": '"3"'})
     assert (r.status_code, r.headers["etag"]) == (204, '"4"')
     assert_problem(client.get(url, headers=h), 404)
-    assert_problem(client.patch(url, json={}, headers=h), 404)
+    assert_problem(patch_current(client, url, json={}, headers=h), 404)
     assert_problem(client.delete(url, headers=h), 404)
     assert_problem(client.put(url, json=series(), headers=h), 409)
     assert client.get(series_url(), headers=h).json()["items"] == []
@@ -185,7 +185,7 @@ def test_bad_series_patch(
 ) -> None:
     alice = api.register()
     created = client.post(series_url(), json=series(), headers=alice.headers).json()
-    r = client.patch(series_url(sid=created["id"]), json=fields, headers=alice.headers)
+    r = patch_current(client, series_url(sid=created["id"]), json=fields, headers=alice.headers)
     assert ["body", *loc] in [e["loc"] for e in assert_problem(r, 422)["errors"]]
     assert client.get(series_url(sid=created["id"]), headers=alice.headers).json() == created
 
@@ -233,7 +233,7 @@ def test_deleting_a_series_deletes_its_sessions_in_the_feed(api: Api, client: Te
     assert_problem(client.get(session_url(sid, first), headers=h), 404)
     assert_problem(client.put(session_url(sid, new_id()), json=treatment_session(), headers=h), 404)
     assert_problem(client.post(session_url(sid), json=treatment_session(), headers=h), 404)
-    assert_problem(client.patch(session_url(sid, first), json={}, headers=h), 404)
+    assert_problem(patch_current(client, session_url(sid, first), json={}, headers=h), 404)
     assert_problem(client.delete(session_url(sid, first), headers=h), 404)
     assert [s["id"] for s in client.get(session_url(kept), headers=h).json()["items"]] == [other]
     assert client.get(assessment_url(aid=aid), headers=h).json()["series_id"] is None

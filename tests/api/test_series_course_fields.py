@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.diary import changes_url, new_id, series, series_url
-from tests.helpers import Account, Api, assert_problem
+from tests.helpers import Account, Api, assert_problem, patch_current
 
 API = "/api/v1"
 
@@ -49,9 +49,11 @@ def test_planned_start_and_new_course_on_every_representation(api: Api, client: 
         2,
     )
     # null clears either; the same value again changes nothing.
-    cleared = ok(client.patch(url, json={"planned_start": None, "new_course": None}, headers=h))
+    cleared = ok(
+        patch_current(client, url, json={"planned_start": None, "new_course": None}, headers=h)
+    )
     assert (cleared["planned_start"], cleared["new_course"], cleared["version"]) == (None, None, 3)
-    same = ok(client.patch(url, json={"new_course": None}, headers=h))
+    same = ok(patch_current(client, url, json={"new_course": None}, headers=h))
     assert same["version"] == 3
 
     put_id = new_id()

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.diary import changes_url, new_id, series, series_url, session_url, treatment_session
-from tests.helpers import Api, assert_problem
+from tests.helpers import Api, assert_problem, patch_current
 
 FUTURE = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
 NEAR_FUTURE = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
@@ -155,7 +155,7 @@ def test_bad_session_patch(
     client.put(series_url(sid=sid), json=series(), headers=h)
     url = session_url(sid, new_id())
     stored = client.put(url, json=treatment_session(vitals={"systolic_max": 150}), headers=h).json()
-    r = client.patch(url, json=fields, headers=h)
+    r = patch_current(client, url, json=fields, headers=h)
     assert ["body", *loc] in [e["loc"] for e in assert_problem(r, 422)["errors"]]
     assert client.get(url, headers=h).json() == stored
 

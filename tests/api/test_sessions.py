@@ -8,15 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.diary import changes_url, new_id, series, series_url, session_url, treatment_session
-from tests.helpers import Account, Api, assert_problem
+from tests.helpers import Account, Api, assert_problem, patch_current
 
 
 def _patient(api: Api, client: TestClient, weight_kg: float | None = None) -> tuple[Account, str]:
     """A patient (with this weight) and one of their series."""
     alice = api.register()
     if weight_kg is not None:
-        r = client.patch(
-            "/api/v1/patients/me", json={"weight_kg": weight_kg}, headers=alice.headers
+        r = patch_current(
+            client, "/api/v1/patients/me", json={"weight_kg": weight_kg}, headers=alice.headers
         )
         assert r.status_code == 200, r.text
     sid = new_id()
@@ -74,19 +74,19 @@ def test_crud(api: Api, client: TestClient) -> None:
     r = client.patch(url, json={"pain_after": 2}, headers={**h, "If-Match": '"1"'})
     assert (r.json()["pain_after"], r.json()["version"], r.headers["etag"]) == (2, 2, '"2"')
     stale = {**h, "If-Match": '"1"'}
-    assert_problem(client.patch(url, json={"pain_after": 9}, headers=stale), 412)
+    assert_problem(patch_current(client, url, json={"pain_after": 9}, headers=stale), 412)
     assert_problem(client.put(url, json=treatment_session(), headers=stale), 412)
     assert_problem(client.delete(url, headers=stale), 412)
     assert client.get(url, headers=h).json()["pain_after"] == 2
     # Vitals merge member by member; null clears them all.
-    r = client.patch(url, json={"vitals": {"spo2_min": 94}}, headers=h)
+    r = patch_current(client, url, json={"vitals": {"spo2_min": 94}}, headers=h)
     assert r.json()["vitals"] == {
         "systolic_max": 150,
         "diastolic_max": 90,
         "heart_rate_max": None,
         "spo2_min": 94,
     }
-    assert client.patch(url, json={"vitals": None}, headers=h).json()["vitals"] is None
+    assert patch_current(client, url, json={"vitals": None}, headers=h).json()["vitals"] is None
     r = client.put(url, json=treatment_session(route="intranasal"), headers=h)
     replaced = r.json()
     assert (r.status_code, replaced["route"], replaced["dose_mg"], replaced["notes"]) == (
@@ -100,7 +100,7 @@ def test_crud(api: Api, client: TestClient) -> None:
     r = client.delete(url, headers={**h, "If-Match": f'"{replaced["version"]}"'})
     assert (r.status_code, r.headers["etag"]) == (204, f'"{replaced["version"] + 1}"')
     assert_problem(client.get(url, headers=h), 404)
-    assert_problem(client.patch(url, json={}, headers=h), 404)
+    assert_problem(patch_current(client, url, json={}, headers=h), 404)
     assert_problem(client.delete(url, headers=h), 404)
     assert_problem(client.put(url, json=treatment_session(), headers=h), 409)
     assert client.get(session_url(sid), headers=h).json()["items"] == []
@@ -148,7 +148,9 @@ def test_a_session_stays_in_its_series_and_with_its_patient(api: Api, client: Te
     assert "cannot move" in assert_problem(moved, 409)["detail"]
     for r in (
         client.get(session_url(other_sid, session_id), headers=h),
-        client.patch(session_url(other_sid, session_id), json={"pain_after": 1}, headers=h),
+        patch_current(
+            client, session_url(other_sid, session_id), json={"pain_after": 1}, headers=h
+        ),
         client.delete(session_url(other_sid, session_id), headers=h),
     ):
         assert_problem(r, 404)
@@ -194,7 +196,7 @@ def test_recorded_by_is_the_writer_and_read_only_clinicians_cannot_write(
     # The same content again, from the patient, changes nothing, not even the recorder.
     same = client.put(url, json=treatment_session(dose_mg=30), headers=alice.headers)
     assert (same.json()["version"], same.json()["recorded_by"]) == (1, str(writer.user_id))
-    r = client.patch(url, json={"pain_after": 2}, headers=alice.headers)
+    r = patch_current(client, url, json={"pain_after": 2}, headers=alice.headers)
     assert (r.json()["recorded_by"], r.json()["recorded_by_role"], r.json()["version"]) == (
         str(alice.user_id),
         "patient",
@@ -210,7 +212,7 @@ def test_recorded_by_is_the_writer_and_read_only_clinicians_cannot_write(
     for r in (
         client.put(url, json=treatment_session(), headers=reader.headers),
         client.post(session_url(sid, pid=pid), json=treatment_session(), headers=reader.headers),
-        client.patch(url, json={"pain_after": 0}, headers=reader.headers),
+        patch_current(client, url, json={"pain_after": 0}, headers=reader.headers),
         client.delete(url, headers=reader.headers),
         client.post(series_url(pid), json=series(), headers=reader.headers),
     ):
@@ -245,8 +247,8 @@ def test_an_incomplete_session_is_stored_listed_and_flagged(api: Api, client: Te
         "version": 1,
         "data": stored,
     }
-    r = client.patch(
-        session_url(sid, stored["id"]), json={"completed": True, "vitals": None}, headers=h
+    r = patch_current(
+        client, session_url(sid, stored["id"]), json={"completed": True, "vitals": None}, headers=h
     )
     assert r.json()["flags"] == []
 
@@ -340,21 +342,21 @@ def test_patching_one_dose_form_derives_the_other_afresh(api: Api, client: TestC
     h = alice.headers
     url = session_url(sid, new_id())
     client.put(url, json=treatment_session(dose_mg_per_kg=0.5), headers=h)
-    r = client.patch(url, json={"dose_mg": 28}, headers=h)
+    r = patch_current(client, url, json={"dose_mg": 28}, headers=h)
     assert (r.json()["dose_mg"], r.json()["dose_mg_per_kg"]) == (28.0, 0.4)
-    r = client.patch(url, json={"dose_mg": 30, "dose_mg_per_kg": 0.5}, headers=h)
+    r = patch_current(client, url, json={"dose_mg": 30, "dose_mg_per_kg": 0.5}, headers=h)
     assert assert_problem(r, 422)["errors"][0]["loc"] == ["body", "dose_mg_per_kg"]
     # Another weight later: stored sessions keep the weight they were computed with …
-    client.patch("/api/v1/patients/me", json={"weight_kg": 80}, headers=h)
+    patch_current(client, "/api/v1/patients/me", json={"weight_kg": 80}, headers=h)
     assert client.get(url, headers=h).json()["weight_kg"] == 70.0
-    r = client.patch(url, json={"pain_before": 6}, headers=h)
+    r = patch_current(client, url, json={"pain_before": 6}, headers=h)
     assert (r.json()["dose_mg"], r.json()["weight_kg"]) == (28.0, 70.0)
     # … until a dose is written again.
-    r = client.patch(url, json={"dose_mg_per_kg": 0.5}, headers=h)
+    r = patch_current(client, url, json={"dose_mg_per_kg": 0.5}, headers=h)
     assert (r.json()["dose_mg"], r.json()["weight_kg"]) == (40.0, 80.0)
     # Without a weight, the form sent alone stands alone.
-    client.patch("/api/v1/patients/me", json={"weight_kg": None}, headers=h)
-    r = client.patch(url, json={"dose_mg": 40}, headers=h)
+    patch_current(client, "/api/v1/patients/me", json={"weight_kg": None}, headers=h)
+    r = patch_current(client, url, json={"dose_mg": 40}, headers=h)
     assert (r.json()["dose_mg"], r.json()["dose_mg_per_kg"], r.json()["weight_kg"]) == (
         40.0,
         None,

@@ -51,7 +51,9 @@ def test_a_poller_ends_with_every_change_while_writers_race(api: Api, client: Te
             assert r.status_code == 201, r.text
             day = (date(2025, 1, 1) + timedelta(days=writer * 100 + n)).isoformat()
             assert (
-                client.put(checkin_url(day=day), json={"mood": n % 11}, headers=h).status_code
+                client.put(
+                    checkin_url(day=day), json={"no_attacks": False, "mood": n % 11}, headers=h
+                ).status_code
                 == 201
             )
             batch = [{**episode(), "id": new_id()} for _ in range(3)]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import Api, assert_problem
+from tests.helpers import Api, assert_problem, patch_current
 from tests.trend_data import API, TrendPatient, episode, iso, series_url, trend_patient
 
 
@@ -137,7 +137,7 @@ def test_bad_course_fields_are_422_and_store_nothing(
     problem = assert_problem(client.post(url, json=body, headers=patient.headers), 422)
     assert problem["errors"][0]["loc"][-1] == field
     headers = {**patient.headers, "If-Match": '"1"'}
-    patched = client.patch(f"{url}/{sid}", json={field: value}, headers=headers)
+    patched = patch_current(client, f"{url}/{sid}", json={field: value}, headers=headers)
     assert_problem(patched, 422)
     listed = client.get(url, headers=patient.headers).json()["items"]
     assert [(item["id"], item["version"]) for item in listed] == [(str(sid), 1)]

@@ -23,7 +23,7 @@ from app.services.context import AppContext
 from app.trends import Outlook, Readiness, ReliefSurvival, TrendResult
 from app.trends.cohort import CohortGroup
 from app.trends.days import local_today
-from tests.helpers import Api
+from tests.helpers import Api, patch_current
 from tests.trend_data import API, berlin, episode, series_url, trend_patient
 
 
@@ -104,12 +104,14 @@ def test_a_dose_patched_during_the_series(api: Api, client: TestClient, ctx: App
     assert r.status_code == 201, r.text
     mid = r.json()["id"]
     rename = {"name": "carbamazepine"}
-    unchanged = client.patch(f"{meds}/{mid}", json=rename, headers=patient.headers)
+    unchanged = patch_current(client, f"{meds}/{mid}", json=rename, headers=patient.headers)
     assert unchanged.status_code == 200
     assert doses(ctx) == 1  # the history: the dose from started_on
     assert patient.trend(sid)["medication_changes"] == []
 
-    r = client.patch(f"{meds}/{mid}", json={"dose_mg_per_day": 800}, headers=patient.headers)
+    r = patch_current(
+        client, f"{meds}/{mid}", json={"dose_mg_per_day": 800}, headers=patient.headers
+    )
     assert r.status_code == 200, r.text
     assert doses(ctx) == 2  # the new dose from today (no dose_changed_on: the default)
     trend = patient.trend(sid)
@@ -165,8 +167,8 @@ def test_a_move_to_another_zone_moves_no_recorded_day(api: Api, client: TestClie
     patient.session(sid, "2026-02-06T15:00:00+01:00")
     before = patient.trend(sid, "2026-02-20")["windows"][0]
     assert (before["observed_days"], before["attacks"]) == (2, 5)
-    r = client.patch(
-        f"{API}/patients/me", json={"timezone": "America/New_York"}, headers=patient.headers
+    r = patch_current(
+        client, f"{API}/patients/me", json={"timezone": "America/New_York"}, headers=patient.headers
     )
     assert r.status_code == 200, r.text
     after = patient.trend(sid, "2026-02-20")

@@ -23,7 +23,7 @@ from tests.diary import (
     session_url,
     treatment_session,
 )
-from tests.helpers import Account, Api, assert_problem
+from tests.helpers import Account, Api, assert_problem, patch_current
 from tests.trend_data import episode as attack
 
 API = "/api/v1"
@@ -87,8 +87,11 @@ def test_started_at_comes_back_in_its_written_offset_everywhere(
     assert session["started_at"] == "2026-03-05T08:00:00+09:00"
     # A PATCH writes the instant and its offset anew; a zero offset comes back as Z.
     patched = ok(
-        client.patch(
-            episode_url(eid=posted["id"]), json={"started_at": "2026-03-03T02:00:00Z"}, headers=h
+        patch_current(
+            client,
+            episode_url(eid=posted["id"]),
+            json={"started_at": "2026-03-03T02:00:00Z"},
+            headers=h,
         )
     )
     assert patched["started_at"] == "2026-03-03T02:00:00Z"
@@ -317,7 +320,9 @@ def test_a_time_zone_change_moves_no_recorded_day(api: Api, client: TestClient) 
     )
     assert (windows["baseline"]["start"], windows["baseline"]["attacks"]) == ("2026-03-09", 65)
     assert before["csv"][0][2] == "2026-03-03"
-    r = client.patch(f"{API}/patients/me", json={"timezone": "Pacific/Auckland"}, headers=h)
+    r = patch_current(
+        client, f"{API}/patients/me", json={"timezone": "Pacific/Auckland"}, headers=h
+    )
     assert r.status_code == 200, r.text
     after = _day_view(client, alice, sid)
     assert after == before

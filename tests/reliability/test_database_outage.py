@@ -28,7 +28,7 @@ from app.dbmigrate import upgrade
 from app.main import create_app
 from app.models import User
 from tests.conftest import make_settings
-from tests.helpers import PASSWORD, assert_problem
+from tests.helpers import PASSWORD, assert_problem, patch_current
 from tests.tcp_proxy import TcpProxy
 
 
@@ -97,7 +97,7 @@ def test_outage_gives_503_and_the_same_app_recovers(pg_url: str, proxy: TcpProxy
         proxy.cut()
         _assert_unavailable(client.get("/api/v1/me", headers=auth))
         _assert_unavailable(client.get("/api/v1/patients/me", headers=auth))
-        _assert_unavailable(client.patch("/api/v1/patients/me", headers=auth, json={}))
+        _assert_unavailable(patch_current(client, "/api/v1/patients/me", headers=auth, json={}))
         _assert_unavailable(_register(client, "during@example.org"))
         _assert_unavailable(
             client.post(
@@ -177,7 +177,7 @@ def test_sqlite_locked_past_the_busy_timeout_is_503_not_500(tmp_path: Path) -> N
         blocker.execute("BEGIN IMMEDIATE")  # another process holding the write lock
         try:
             _assert_unavailable(_register(client, "second@example.org"))
-            _assert_unavailable(client.patch("/api/v1/patients/me", headers=auth, json={}))
+            _assert_unavailable(patch_current(client, "/api/v1/patients/me", headers=auth, json={}))
             # Readers are not blocked by a writer (WAL).
             assert client.get("/api/v1/me", headers=auth).status_code == 200
         finally:

@@ -198,6 +198,14 @@ def stage(session: Session, item: AuditEvent) -> None:
     session.info[PENDING] = item
 
 
+def note(session: Session, what: str) -> None:
+    """Say more about the staged entry's write (e.g. a confirmed high dose): the access log
+    shows its resource as ``/patients/{pid}/… (what)``. Nothing staged: nothing to say."""
+    item: AuditEvent | None = session.info.get(PENDING)
+    if item is not None and not item.resource.endswith(f" ({what})"):
+        session.info[PENDING] = replace(item, resource=f"{item.resource} ({what})"[:200])
+
+
 def is_pending(session: Session) -> bool:
     """Whether a staged entry awaits its commit (or ``settle``)."""
     return PENDING in session.info

@@ -1,4 +1,7 @@
-"""Episodes (pain attacks): create-or-replace, POST with Idempotency-Key, list, patch, delete."""
+"""Episodes (pain attacks): create-or-replace, POST with Idempotency-Key, list, patch, delete.
+
+Every write that creates or changes an episode clears ``no_attacks`` on the check-in of its
+local day, in the same transaction (``checkins.clear_no_attacks``)."""
 
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ from app.errors import ValidationFailed
 from app.models import Episode, Patient
 from app.schemas.common import Page
 from app.schemas.diary import EpisodeBody, EpisodeIn, EpisodeOut, EpisodePatch
+from app.services.diary import checkins
 from app.services.sync import idempotency, listing, records
-from app.services.sync.records import RecordKind, Written
+from app.services.sync.records import ChangeSeq, RecordKind, Written
 from app.services.sync.sql import table_of
 from app.trends.days import at_offset, offset_minutes, to_utc
 from app.vocabulary import BRANCHES, QUALITIES, TRIGGERS, Trigger
@@ -94,15 +98,26 @@ def put_episode(
 ) -> Written:
     if data.id is not None and data.id != episode_id:
         raise ValidationFailed(["body", "id"], "must equal the id in the path")
-    return records.put_record(
+    seq = ChangeSeq(session, patient.id)
+    result = records.put(
         session,
         EPISODES,
         patient.id,
         episode_id,
         body_columns(data),
+        seq,
         if_match=if_match,
         if_none_match=if_none_match,
     )
+    _after_write(session, patient.id, result)
+    records.finish(session, result)
+    return result
+
+
+def _after_write(session: Session, patient_id: uuid.UUID, result: Written) -> None:
+    """After an episode write: the check-in of its day no longer says no_attacks."""
+    if result.status != "unchanged":
+        checkins.clear_no_attacks(session, patient_id, [checkins.episode_day(result.row)])
 
 
 def create_episode(
@@ -115,7 +130,15 @@ def create_episode(
 ) -> idempotency.Outcome:
     keyed = idempotency.keyed(actor_id, idempotency_key, "POST episodes", data)
     return records.create(
-        session, EPISODES, patient.id, body_columns(data), client_id=None, keyed=keyed
+        session,
+        EPISODES,
+        patient.id,
+        body_columns(data),
+        client_id=None,
+        keyed=keyed,
+        created=lambda row: checkins.clear_no_attacks(
+            session, patient.id, [checkins.episode_day(row)]
+        ),
     )
 
 
@@ -132,9 +155,13 @@ def patch_episode(
     if_match: str | None,
 ) -> Written:
     changes = columns(data.model_dump(exclude_unset=True))
-    return records.patch_record(
-        session, EPISODES, patient.id, episode_id, changes, if_match=if_match
+    seq = ChangeSeq(session, patient.id)
+    result = records.patch(
+        session, EPISODES, patient.id, episode_id, changes, seq, if_match=if_match
     )
+    _after_write(session, patient.id, result)
+    records.finish(session, result)
+    return result
 
 
 def delete_episode(

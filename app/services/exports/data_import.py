@@ -16,6 +16,9 @@
 - Medications bring their dose history (``doses``, checked like the API keeps it); one
   without it gets its dose from ``started_on``. Episodes and sessions keep the offset their
   ``started_at`` was written with (a version 1 document, in UTC, takes the patient's zone).
+- The diary's plausibility rules hold as in the API: ``started_at`` from 2000-01-01 on (the
+  schemas), a check-in saying ``no_attacks: true`` on a day with a live episode is a 409, and a
+  session's high dose needs ``high_dose_confirmed`` (422 naming the figures).
 - Attribution is never imported: a document is whatever its uploader wrote, so every session is
   recorded by the importing patient (role ``patient``). A session the document says someone else
   recorded keeps that claim only as unverified text at the end of its notes.
@@ -67,11 +70,13 @@ from app.services import clock
 from app.services.care import audit
 from app.services.care.access import PATIENT_NOT_FOUND
 from app.services.context import AppContext
-from app.services.diary import episodes, medication_doses
+from app.services.diary import checkins, episodes, medication_doses
 from app.services.identity.actors import Actor
 from app.services.sync.records import ChangeSeq
 from app.services.sync.sql import table_of
-from app.trends.days import offset_minutes, to_utc, zone_offset_minutes
+from app.services.treatments import dosing
+from app.services.treatments.sessions import HIGH_DOSE_AUDIT
+from app.trends.days import local_day_at_offset, offset_minutes, to_utc, zone_offset_minutes
 from app.vocabulary import INSTRUMENTS, NOTE_MAX
 
 IMPORTED_FROM = "Imported; originally recorded by a {role} (unverified)"
@@ -229,12 +234,16 @@ class Plan:
     series_ids: dict[uuid.UUID, uuid.UUID]  # old → new
 
     def offset(self, started_at: dt.datetime) -> int:
-        """The UTC offset ``started_at`` was written with. Version 1 wrote it in UTC, losing
-        that offset: the patient's zone at that instant gives it, as for rows stored before
-        the offset was kept."""
-        if self.document.version == 1:
-            return zone_offset_minutes(started_at, self.document.patient.timezone)
-        return offset_minutes(started_at)
+        return written_offset(self.document, started_at)
+
+
+def written_offset(document: ImportDocument, started_at: dt.datetime) -> int:
+    """The UTC offset ``started_at`` was written with. Version 1 wrote it in UTC, losing that
+    offset: the patient's zone at that instant gives it, as for rows stored before the offset
+    was kept."""
+    if document.version == 1:
+        return zone_offset_minutes(started_at, document.patient.timezone)
+    return offset_minutes(started_at)
 
 
 @dataclass
@@ -280,6 +289,7 @@ def check(raw: bytes | bytearray) -> Plan:
     seen: dict[str, set[Any]] = {name: set() for name in SECTIONS}
     references: list[tuple[str, int, uuid.UUID]] = []
     days: list[tuple[list[str | int], dt.date]] = []
+    attacks = _AttackDays()
     try:
         for section, index, data in _records(raw, SECTIONS, head):
             counts[section] += 1
@@ -287,6 +297,7 @@ def check(raw: bytes | bytearray) -> Plan:
             record = _validated(SECTIONS[section], data, loc, errors)
             if record is not None:
                 _check_record(section, loc, record, seen[section], references, days, errors)
+                attacks.note(section, index, record)
             if errors.full:
                 break
     except _NotAnObject:
@@ -316,7 +327,41 @@ def check(raw: bytes | bytearray) -> Plan:
     if failure is not None:
         raise failure
     assert document is not None
+    attacks.check(document)
     return Plan(document, counts, {old: uuid.uuid4() for old in seen["series"]})
+
+
+@dataclass
+class _AttackDays:
+    """The rule between check-ins and episodes (``checkins``), over the document: a live
+    check-in saying ``no_attacks: true`` on a local day with a live episode is a 409, as the
+    same two writes through the API would be."""
+
+    episodes: list[dt.datetime] = field(default_factory=list)
+    no_attacks: dict[dt.date, int] = field(default_factory=dict)  # day → index of the check-in
+
+    def note(self, section: str, index: int, record: Any) -> None:
+        if record.deleted_at is not None:
+            return
+        if section == "episodes":
+            self.episodes.append(record.started_at)
+        elif section == "checkins" and record.no_attacks:
+            self.no_attacks[record.date] = index
+
+    def check(self, document: ImportDocument) -> None:
+        if not self.no_attacks:
+            return
+        count: dict[dt.date, int] = {}
+        for started_at in self.episodes:
+            day = local_day_at_offset(started_at, written_offset(document, started_at))
+            if day in self.no_attacks:
+                count[day] = count.get(day, 0) + 1
+        if count:
+            day = min(count, key=lambda d: self.no_attacks[d])
+            raise Conflict(
+                f"body.checkins.{self.no_attacks[day]}.no_attacks: "
+                + checkins.no_attacks_conflict(day, count[day])
+            )
 
 
 def _body_error(msg: str, type_: str) -> ValidationFailed:
@@ -347,6 +392,17 @@ def _check_record(
     if section == "assessments":
         try:
             _check_total(index, record.instrument, record.items, record.total)
+        except ValidationFailed as exc:
+            errors.items.extend(exc.errors)
+    elif section == "sessions":
+        try:
+            dosing.check_high_dose(
+                record.route,
+                record.duration_minutes,
+                record.dose_mg_per_kg,
+                record.high_dose_confirmed,
+                loc=loc,
+            )
         except ValidationFailed as exc:
             errors.items.extend(exc.errors)
     elif section == "checkins":
@@ -461,6 +517,8 @@ def write(
         record = valid(section, data)
         table, row = _ROW[section](record, actor, plan)
         rows.add(table, {**stored(record), **row})
+        if section == "sessions" and _confirmed_high_dose(record):
+            audit.note(session, HIGH_DOSE_AUDIT)
         if section == "medications":
             history = _history(record, ["body", section, index])
             doses.extend(
@@ -479,6 +537,11 @@ def write(
         session.execute(insert(_doses), doses[start : start + CHUNK_ROWS])
     session.commit()
     return ImportResult(**plan.counts)
+
+
+def _confirmed_high_dose(s: SessionImport) -> bool:
+    high = dosing.high_dose(s.route, s.duration_minutes, s.dose_mg_per_kg)
+    return s.high_dose_confirmed and high is not None
 
 
 Row = tuple[Table, dict[str, Any]]

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Patient
 from app.schemas.diary import BatchEpisode, BatchError, BatchOut, BatchResult, ItemError
+from app.services.diary import checkins
 from app.services.diary.episodes import EPISODES, body_columns
 from app.services.sync import records
 from app.services.sync.records import ID_TAKEN, ChangeSeq, RecordKind
@@ -33,7 +34,12 @@ ItemT = TypeVar("ItemT", bound=BaseModel)
 
 
 def upsert_episodes(session: Session, patient: Patient, items: Sequence[Any]) -> BatchOut:
-    return upsert(session, EPISODES, patient.id, items, BatchEpisode, body_columns)
+    """Episodes written clear ``no_attacks`` on the check-ins of their days (as a PUT does)."""
+
+    def written(rows: list[RowMapping]) -> None:
+        checkins.clear_no_attacks(session, patient.id, {checkins.episode_day(r) for r in rows})
+
+    return upsert(session, EPISODES, patient.id, items, BatchEpisode, body_columns, written)
 
 
 def upsert(
@@ -43,7 +49,9 @@ def upsert(
     raw_items: Sequence[Any],
     schema: type[ItemT],
     to_columns: Callable[[ItemT], dict[str, Any]],
+    written: Callable[[list[RowMapping]], None] | None = None,
 ) -> BatchOut:
+    """``written`` sees the stored rows of the created and updated items before the commit."""
     results: list[BatchResult | None] = [None] * len(raw_items)
     valid: list[tuple[int, uuid.UUID, dict[str, Any]]] = []
     for index, raw in enumerate(raw_items):
@@ -68,6 +76,11 @@ def upsert(
         _insert_fresh(session, kind, patient_id, fresh, seq, current, results)
         for index, key, values in others:  # after the inserts: a repeated id updates its own
             results[index] = _write(session, kind, patient_id, key, values, seq.take, current)
+        if written is not None:
+            changed = {
+                r.id for r in results if r is not None and r.status in ("created", "updated")
+            }
+            written([current[key] for key in changed if key is not None])
         session.commit()
     return BatchOut(results=[r for r in results if r is not None])
 

@@ -7,7 +7,12 @@ A record's ETag is its version in quotes (``"3"``); a weak ``W/"3"`` names the s
 
 from __future__ import annotations
 
-from app.errors import PreconditionFailed
+from app.errors import PreconditionFailed, PreconditionRequired
+
+IF_MATCH_REQUIRED = (
+    "A PATCH must say which version it changes: send If-Match with the ETag you read "
+    '(e.g. If-Match: "3"), so that no one else\'s change is overwritten unseen.'
+)
 
 
 def etag(version: int) -> str:
@@ -28,6 +33,14 @@ def check_if_match(if_match: str | None, version: int) -> None:
         raise PreconditionFailed(
             f"The record is at version {version}; reload it and apply the change again."
         )
+
+
+def require_if_match(if_match: str | None) -> str:
+    """PATCH changes part of a record as the client last saw it: without If-Match it could
+    silently undo a change the client never saw (428, RFC 6585)."""
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired(IF_MATCH_REQUIRED)
+    return if_match
 
 
 def check_if_none_match(if_none_match: str | None, version: int) -> None:

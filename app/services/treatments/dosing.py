@@ -7,6 +7,7 @@ precision a syringe or a pump is set to. Given values are stored as given.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -82,3 +83,62 @@ def resolve(
             "than 5 %; correct one of them or send only one.",
         )
     return Doses(dose_mg, dose_mg_per_kg, weight_kg)
+
+
+# --- dose safety (API.md, Treatments) ----------------------------------------------------------
+# An IV infusion's rate is its mg/kg over its hours. Above the usual 1.0 mg/kg/h a session is
+# flagged; above 2.0 mg/kg/h, or above 5 mg/kg in total by any route, it is refused unless the
+# writer confirms it (``high_dose_confirmed: true``): then it is stored, flagged and audited.
+USUAL_IV_RATE = Decimal("1.0")  # mg/kg/h
+MAX_IV_RATE = Decimal("2.0")  # mg/kg/h
+MAX_TOTAL_MG_PER_KG = Decimal("5")
+
+
+def iv_rate(route: str, duration_minutes: int, dose_mg_per_kg: float | None) -> Decimal | None:
+    """mg/kg/h of an IV session, or None (another route, or no mg/kg known)."""
+    if route != "iv" or dose_mg_per_kg is None or duration_minutes <= 0:
+        return None
+    return _exact(dose_mg_per_kg) * 60 / Decimal(duration_minutes)
+
+
+def rate_above_usual(route: str, duration_minutes: int, dose_mg_per_kg: float | None) -> bool:
+    rate = iv_rate(route, duration_minutes, dose_mg_per_kg)
+    return rate is not None and rate > USUAL_IV_RATE
+
+
+def high_dose(route: str, duration_minutes: int, dose_mg_per_kg: float | None) -> str | None:
+    """Why this dose needs ``high_dose_confirmed`` (the figures), or None when it does not."""
+    if dose_mg_per_kg is None:
+        return None
+    if _exact(dose_mg_per_kg) > MAX_TOTAL_MG_PER_KG:
+        return f"{dose_mg_per_kg} mg/kg is above {MAX_TOTAL_MG_PER_KG} mg/kg in one session"
+    rate = iv_rate(route, duration_minutes, dose_mg_per_kg)
+    if rate is not None and rate > MAX_IV_RATE:
+        shown = rate.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
+        return (
+            f"{dose_mg_per_kg} mg/kg over {duration_minutes} minutes is {shown} mg/kg/h, above "
+            f"{MAX_IV_RATE} mg/kg/h for an IV infusion"
+        )
+    return None
+
+
+def check_high_dose(
+    route: str,
+    duration_minutes: int,
+    dose_mg_per_kg: float | None,
+    confirmed: bool,
+    *,
+    loc: Sequence[str | int] = ("body",),
+) -> bool:
+    """422 naming the figures for a high dose that is not confirmed; True for a confirmed one
+    (the caller audits it as such)."""
+    reason = high_dose(route, duration_minutes, dose_mg_per_kg)
+    if reason is None:
+        return False
+    if not confirmed:
+        raise ValidationFailed(
+            [*loc, "dose_mg_per_kg"],
+            f"{reason}. Check the dose and the duration; if they are right, send "
+            "high_dose_confirmed: true with them.",
+        )
+    return True

@@ -23,6 +23,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Patient
 from app.schemas.common import Page
 from app.schemas.treatments import SessionIn, SessionOut, SessionPatch
+from app.services.care import audit
 from app.services.identity.actors import Actor
 from app.services.sync import idempotency, listing, records
 from app.services.sync.records import ChangeSeq, Written
@@ -73,6 +74,26 @@ def _check_vitals(state: Mapping[str, Any]) -> None:
         )
 
 
+def _check_state(session: Session, state: Mapping[str, Any]) -> None:
+    """The rules between a session's fields: vitals, and dose safety (a high dose is a 422
+    unless confirmed; a confirmed one is audited as such)."""
+    _check_vitals(state)
+    confirmed = dosing.check_high_dose(
+        state["route"],
+        state["duration_minutes"],
+        state["dose_mg_per_kg"],
+        state["high_dose_confirmed"],
+    )
+    if confirmed:
+        audit.note(session, HIGH_DOSE_AUDIT)
+
+
+# What the audit trail adds to the resource of a write that stored a confirmed high dose.
+HIGH_DOSE_AUDIT = "high_dose_confirmed"
+# A PATCH that sends any of these changes the dose or its rate: it must confirm again.
+_DOSE_FIGURES = ("dose_mg", "dose_mg_per_kg", "duration_minutes", "route")
+
+
 def columns(fields: Mapping[str, Any], weight_kg: float | None) -> dict[str, Any]:
     """API fields (all of a PUT body, or the fields a PATCH sent) → column values."""
     values: dict[str, Any] = {}
@@ -93,11 +114,13 @@ def columns(fields: Mapping[str, Any], weight_kg: float | None) -> dict[str, Any
     return values
 
 
-def _body_values(data: SessionIn, series_id: uuid.UUID, weight_kg: float | None) -> dict[str, Any]:
+def _body_values(
+    session: Session, data: SessionIn, series_id: uuid.UUID, weight_kg: float | None
+) -> dict[str, Any]:
     if data.series_id is not None and data.series_id != series_id:
         raise ValidationFailed(["body", "series_id"], "must equal the series id in the path")
     values = columns(data.model_dump(exclude={"id", "series_id"}), weight_kg)
-    _check_vitals(values)
+    _check_state(session, values)
     return {**values, "series_id": series_id}
 
 
@@ -118,7 +141,7 @@ def create_session(
     actor: Actor,
     idempotency_key: str | None,
 ) -> idempotency.Outcome:
-    values = _body_values(data, series_id, patient.weight_kg)
+    values = _body_values(session, data, series_id, patient.weight_kg)
     route = f"POST series/{series_id}/sessions"
     keyed = idempotency.keyed(actor.id, idempotency_key, route, data)
     return records.create(
@@ -146,7 +169,7 @@ def put_session(
 ) -> Written:
     if data.id is not None and data.id != session_id:
         raise ValidationFailed(["body", "id"], "must equal the id in the path")
-    values = _body_values(data, series_id, patient.weight_kg)
+    values = _body_values(session, data, series_id, patient.weight_kg)
     seq = ChangeSeq(session, patient.id)
     require_live_series(session, patient.id, series_id)
     existing = records.find(session, SESSIONS, patient.id, session_id)
@@ -178,6 +201,8 @@ def patch_session(
     if_match: str | None,
 ) -> Written:
     changes = columns(data.model_dump(exclude_unset=True), patient.weight_kg)
+    if "high_dose_confirmed" not in changes and any(f in changes for f in _DOSE_FIGURES):
+        changes["high_dose_confirmed"] = False  # a confirmation was of the figures it came with
     seq = ChangeSeq(session, patient.id)
     require_live_series(session, patient.id, series_id)
     _find_in_series(session, patient.id, series_id, session_id)
@@ -189,7 +214,7 @@ def patch_session(
         changes,
         seq,
         if_match=if_match,
-        check=_check_vitals,
+        check=lambda state: _check_state(session, state),
         stamp=recorder(actor),
     )
     records.finish(session, result)

@@ -19,6 +19,7 @@ from app.models import Series, TreatmentSession
 from app.schemas.treatments import AdverseEffect, SeriesOut, SessionFlag, SessionOut, VitalsOut
 from app.services.sync.records import RecordKind
 from app.services.sync.sql import table_of
+from app.services.treatments import dosing
 from app.trends.days import at_offset
 from app.vocabulary import ADVERSE_EFFECTS
 
@@ -60,6 +61,11 @@ def session_flags(row: Mapping[Any, Any]) -> list[SessionFlag]:
         diastolic is not None and diastolic >= DIASTOLIC_ALERT
     ):
         flags.append("hypertension_reading")
+    dose = (row["route"], row["duration_minutes"], row["dose_mg_per_kg"])
+    if dosing.rate_above_usual(*dose):
+        flags.append("dose_rate_above_usual")
+    if dosing.high_dose(*dose) is not None:
+        flags.append("high_dose")
     return flags
 
 
@@ -80,6 +86,7 @@ def session_out(row: RowMapping) -> SessionOut:
         adverse_effects=[AdverseEffect(**item) for item in row["adverse_effects"]],
         completed=row["completed"],
         notes=row["notes"],
+        high_dose_confirmed=row["high_dose_confirmed"],
         recorded_by=row["recorded_by"],
         recorded_by_role=cast(Any, row["recorded_by_role"]),
         flags=session_flags(row),

@@ -29,7 +29,7 @@ CHECKIN = "/patients/{pid}/checkins/{date}"
     responses=with_etag_docs(
         CheckinOut, s200="Replaced, or unchanged (same version)", s201="Created"
     )
-    | problems(401, 403, 404, 412, 422),
+    | problems(401, 403, 404, 409, 412, 422),
 )
 def put_checkin(
     date: dt.date,

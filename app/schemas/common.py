@@ -77,7 +77,10 @@ TimeZoneName = Annotated[
     ),
     AfterValidator(_check_timezone),
 ]
-DisplayName = Annotated[str, Field(min_length=1, max_length=200)]
+# Text never holds NUL: PostgreSQL cannot store it and SQLite's length() stops at it; the
+# pattern says so in the document, so a schema-valid text is always storable.
+NO_NUL = "^[^\\x00]*$"
+DisplayName = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
 Limit = Annotated[int, Field(ge=1, le=500)]
 

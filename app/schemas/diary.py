@@ -25,7 +25,7 @@ from pydantic import (
     field_validator,
 )
 
-from app.schemas.common import OffsetDatetime, Schema, UTCDatetime, not_nullable
+from app.schemas.common import NO_NUL, OffsetDatetime, Schema, UTCDatetime, not_nullable
 from app.trends.days import CLOCK_SKEW, utcnow
 from app.vocabulary import (
     BRANCHES,
@@ -107,9 +107,10 @@ DurationSeconds = Annotated[int, Field(gt=0, le=86400, strict=True)]
 AttackCount = Annotated[int, Field(ge=1, le=1000, strict=True)]
 SleepHours = Annotated[float, Field(ge=0, le=24, strict=True)]
 DosePerDay = Annotated[float, Field(gt=0, le=MAX_DOSE_MG_PER_DAY, strict=True)]
-Note = Annotated[str, Field(max_length=NOTE_MAX)]
+Note = Annotated[str, Field(max_length=NOTE_MAX, pattern=NO_NUL)]
 ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX, pattern=NO_NUL),
 ]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -79,7 +78,8 @@ def test_special_use_email_domains_are_refused_as_documented(client: TestClient)
     register = client.get("/openapi.json").json()["components"]["schemas"]["RegisterIn"]
     assert ".test" in register["properties"]["email"]["description"]
     zone = re.compile(register["properties"]["timezone"]["pattern"])
-    assert zone.fullmatch("Europe/Berlin") and not zone.fullmatch("0" * 64)
+    assert zone.fullmatch("Europe/Berlin")
+    assert not zone.fullmatch("0" * 64)
     r = client.post(
         "/api/v1/auth/register",
         json={"email": "a@b.test", "password": PASSWORD, "display_name": "A", "timezone": "UTC"},

@@ -9,7 +9,7 @@ from functools import partial
 from typing import Annotated
 
 import anyio
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.models import OAuth2 as OAuth2Model
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
@@ -175,6 +175,17 @@ async def get_request_info(request: Request) -> audit.RequestInfo:
 RequestInfoDep = Annotated[audit.RequestInfo, Depends(get_request_info)]
 
 
+# The examples name the signed-in patient's own record: what a client (and the fuzzer's
+# examples phase) most often sends.
+PatientRef = Annotated[
+    str,
+    Path(
+        description="A patient's id, or `me` for the signed-in patient's own record",
+        examples=["me", "3f0c6f1e-8a51-4c1b-9a8e-2f4d7c9b1a60"],
+    ),
+]
+
+
 def patient_access(
     mode: AccessMode,
     *,
@@ -191,7 +202,11 @@ def patient_access(
     policy = AccessPolicy.of(mode, scope, owner_only=owner_only)
 
     async def dependency(
-        pid: str, request: Request, actor: CurrentActor, session: SessionDep, ctx: ContextDep
+        pid: PatientRef,
+        request: Request,
+        actor: CurrentActor,
+        session: SessionDep,
+        ctx: ContextDep,
     ) -> AsyncIterator[Patient]:
         info = request_info(request, action)
         own = owned(actor, pid, getattr(request.state, "own_patient", None))

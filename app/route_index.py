@@ -60,17 +60,36 @@ def route_index(app: Any) -> RouteIndex:
     return index
 
 
+_UUID = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+
+def _segment(schema: dict[str, Any]) -> str:
+    """What one path parameter matches: its documented pattern, a UUID for ``format: uuid``
+    (the routes' ``uuid`` convertor), else any one segment as Starlette's default convertor."""
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str):
+        return "(?:" + pattern.removeprefix("^").removesuffix("$") + ")"
+    if schema.get("format") == "uuid":
+        return _UUID
+    return "[^/]+"
+
+
 def _build(document: dict[str, Any]) -> RouteIndex:
     patterns = []
     for template, operations in document.get("paths", {}).items():
         methods = set()
-        for method in operations:
+        segments: dict[str, str] = {}
+        for method, operation in operations.items():
             if method not in _HTTP_METHODS:
                 continue
             methods.add(method.upper())
-        # A path parameter matches one segment, as Starlette's default convertor does.
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path":
+                    segments[parameter["name"]] = _segment(parameter.get("schema", {}))
+        # So "/episodes/batch" is not also "/episodes/{episode_id}": an id matches only what
+        # the document says an id looks like.
         regex = "".join(
-            "[^/]+" if part.startswith("{") else re.escape(part)
+            segments.get(part[1:-1], "[^/]+") if part.startswith("{") else re.escape(part)
             for part in re.split(r"(\{[^}]+\})", template)
         )
         patterns.append((re.compile(regex), frozenset(methods)))

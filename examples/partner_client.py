@@ -3,9 +3,11 @@ who granted this client access, and download, per patient, the before/after tren
 series and the FHIR R4 bundle of the record.
 
     python examples/partner_client.py --base-url http://127.0.0.1:8000 \\
-        --client-id <id> --client-secret <secret> [--out partner-downloads]
+        --client-id=<id> --client-secret=<secret> [--out partner-downloads]
 
-(or set PAINDIARY_BASE_URL, PAINDIARY_CLIENT_ID and PAINDIARY_CLIENT_SECRET). Needs httpx only.
+(or set PAINDIARY_BASE_URL, PAINDIARY_CLIENT_ID and PAINDIARY_CLIENT_SECRET). Write the secret as
+``--client-secret=<secret>``: a generated secret may begin with "-", which argparse would
+otherwise take for an option. Needs httpx only.
 An admin registers the client with the scopes diary:read (patients, series) and reports:read
 (trends, exports); each patient grants it access (POST /api/v1/patients/me/grants with
 {"client_id": ..., "access": "read"}). tests/test_partner_client.py keeps this file working.

@@ -1,126 +1,109 @@
-"""Schemathesis against the in-process app: every operation of the OpenAPI document, fuzzed
-with a signed-in patient's token, passes every default check (no 500, documented statuses,
-content types, headers and bodies, invalid input rejected, valid input accepted).
+"""Schemathesis' engine with every check, as an integration partner runs it (``schemathesis run
+--checks all``), against the in-process app on each engine: as the patient of a seeded diary,
+as a clinician and a partner client with grants to it, as an admin, and for the operations that
+end a sign-in or an account as throwaway accounts. 0 failures, and every operation answers a
+2xx at least once (one that only ever meets 404/401 was never really exercised).
 
-Engine: SQLite only (a file of its own). The fuzzer finds contract bugs, which do not depend
-on the engine; the engine-specific behaviour has its own tests on both engines. Deterministic:
-a fixed seed and a bounded number of examples per operation keep it fast and repeatable.
-New endpoints join automatically when their routers are mounted.
+Deterministic: a fixed seed and a bounded number of examples per operation (tests/fuzz_harness.py,
+where the checks are configured). New endpoints join automatically when their routers are
+mounted. Run alone: ``pytest tests/test_fuzz.py -s`` prints the figures per identity.
 """
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
-import zoneinfo
+import os
+import re
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import schemathesis
-from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from schemathesis.config import SchemathesisConfig
+from sqlalchemy import create_engine, text
 
-from app.dbmigrate import upgrade
-from app.main import create_app
-from app.schemas.common import TIME_ZONE_FORMAT
-from tests.conftest import make_settings
+from app.db import normalise_url
+from tests.conftest import ENGINES
+from tests.fuzz_harness import EXAMPLE_OLD_PASSWORD, Fuzz, Outcome
 from tests.helpers import PASSWORD
 
-FUZZ_SEED = 20261125
-MAX_EXAMPLES = 50
+# Operations that end the signed-in account or its other sign-ins: fuzzed last, as throwaway
+# accounts whose passwords are the documented examples (so the examples reach their 2xx).
+ACCOUNT_ENDING = ["deleteMyAccount", "changePassword"]
+ADMIN_ONLY = r"^/api/v1/admin/"
+NO_SIGN_IN = r"^/api/v1/auth/"
 
 
-# Built at import, as schemathesis needs the schema while collecting; building the app and
-# its OpenAPI document touches no database. The file is migrated by the fixture below.
-_DB_DIR = Path(tempfile.mkdtemp(prefix="paindiary-fuzz-"))
-atexit.register(shutil.rmtree, _DB_DIR, True)
-_DB_URL = f"sqlite:///{_DB_DIR / 'fuzz.db'}"
-app = create_app(
-    # The fuzzer signs in and registers hundreds of times from one address.
-    make_settings(
-        _DB_URL,
-        login_free_failures_per_ip=100_000,
-        register_max_per_ip=100_000,
-        code_attempts_per_ip=100_000,
-    )
-)
-EXPECTED_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "429", "5xx"]
-CONFIG = SchemathesisConfig.from_dict(
-    {
-        "seed": FUZZ_SEED,
-        "generation": {"max-examples": MAX_EXAMPLES},
-        # The coverage phase (every boundary value of every field) is built while collecting
-        # and costs over a second per operation; with the whole API that alone would take
-        # minutes. The examples and fuzzing phases run, with every default check.
-        "phases": {"coverage": {"enabled": False}},
-        "checks": {
-            "positive_data_acceptance": {
-                # A schema-valid If-Match that names another version is *meant* to get 412:
-                # whether a precondition holds depends on the stored state, not on the schema.
-                # 422 too, for the rules OpenAPI cannot express and that are tested table-driven
-                # elsewhere: opaque cursors only the server issues, dates not in the future of
-                # the patient's local day (clock skew), stopped_on >= started_on, per-instrument
-                # item counts and ranges, from <= to, a grantee that must be a clinician, ids in
-                # a body that must equal the path. Everything else stays checked: no 5xx,
-                # documented statuses/content types/headers/bodies, invalid input rejected.
-                # (schemathesis' default list, plus 412 and 422)
-                "expected-statuses": EXPECTED_STATUSES
-            }
-        },
-        "operations": [
-            {
-                # A 6-digit code is schema-valid whether or not it is the one we mailed: only
-                # the mailbox knows it, so a valid-looking code is *meant* to get the
-                # documented 400 invalid-code (schemathesis grants the token endpoint the same
-                # for credentials). These two operations only; 400 stays unexpected elsewhere.
-                "include-operation-id": ["verifyEmail", "confirmPasswordReset"],
-                "checks": {
-                    "positive_data_acceptance": {"expected-statuses": [*EXPECTED_STATUSES, "400"]}
-                },
-            }
-        ],
+@pytest.fixture(params=ENGINES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fuzz.db'}"
+        return
+    base = normalise_url(os.environ["TEST_DATABASE_URL"])
+    name = f"fuzz_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_every_operation_passes_every_check_and_reaches_a_2xx(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fuzz = Fuzz(db_url, tmp_path / "mail")
+    outcomes: list[Outcome] = []
+    try:
+        who = fuzz.seed()
+        for name in ("patient", "clinician", "partner"):
+            schema = fuzz.schema(who[name], owner=name == "patient")
+            schema = schema.exclude(operation_id=ACCOUNT_ENDING).exclude(path_regex=ADMIN_ONLY)
+            schema = schema.exclude(path_regex=NO_SIGN_IN)
+            outcomes.append(fuzz.run(name, schema, who[name]))
+        ids = fuzz.operations()
+        admin_only = [op for op, path in ids.items() if re.match(ADMIN_ONLY, path)]
+        no_sign_in = [op for op, path in ids.items() if re.match(NO_SIGN_IN, path)]
+        admin = fuzz.only(fuzz.schema(who["admin"]), admin_only)
+        outcomes.append(fuzz.run("admin", admin, who["admin"]))
+        # No sign-in: registration, codes from the mail folder, tokens (the documented
+        # password grant's account exists), revocation.
+        fuzz.register("patient@example.org", PASSWORD)
+        anonymous = fuzz.only(fuzz.schema({}, stateful=False), no_sign_in)
+        outcomes.append(fuzz.run("anonymous", anonymous, {}))
+        # An import fills an empty account only (409 otherwise): a fresh patient's.
+        importer = fuzz.register("fuzz.importer@example.org")
+        schema = fuzz.only(fuzz.schema(importer, owner=True, stateful=False), ["importMyData"])
+        outcomes.append(fuzz.run("import", schema, importer))
+        changer = fuzz.register("fuzz.changer@example.org", EXAMPLE_OLD_PASSWORD)
+        schema = fuzz.only(fuzz.schema(changer, stateful=False), ["changePassword"])
+        outcomes.append(fuzz.run("password change", schema, changer))
+        leaver = fuzz.register("fuzz.leaver@example.org", PASSWORD)
+        schema = fuzz.only(fuzz.schema(leaver, stateful=False), ["deleteMyAccount"])
+        outcomes.append(fuzz.run("account deletion", schema, leaver))
+    finally:
+        fuzz.close()
+    statuses: dict[str, Counter[int]] = {}
+    for outcome in outcomes:
+        for label, counts in outcome.statuses.items():
+            statuses.setdefault(label, Counter()).update(counts)
+    with capsys.disabled():
+        for outcome in outcomes:
+            sys.stderr.write(
+                f"\nfuzz [{db_url.split(':')[0]}] {outcome.label}: {len(outcome.statuses)} "
+                f"operations, {outcome.examples} requests, {outcome.seconds:.1f} s\n"
+            )
+    failures = [failure for outcome in outcomes for failure in outcome.failures]
+    errors = [error for outcome in outcomes for error in outcome.errors]
+    unreached = {
+        label: dict(counts)
+        for label, counts in sorted(statuses.items())
+        if not any(200 <= status < 300 for status in counts)
     }
-)
-schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
-# What the documented string formats mean, so that "valid" examples are valid: IANA zone
-# names, and e-mail addresses on public domains (the schema says special-use ones are refused).
-schemathesis.openapi.format(
-    TIME_ZONE_FORMAT, st.sampled_from(sorted(zoneinfo.available_timezones()))
-)
-schemathesis.openapi.format("email", st.emails())
-
-
-@schema.hook
-def flatmap_path_parameters(_context: Any, path_parameters: dict[str, Any]) -> Any:
-    # A random {pid} only ever meets the 404; "me" (the signed-in patient) reaches the real work.
-    if not path_parameters or "pid" not in path_parameters:
-        return st.just(path_parameters)
-    return st.sampled_from([path_parameters, {**path_parameters, "pid": "me"}])
-
-
-@pytest.fixture(scope="module")
-def patient_headers() -> dict[str, str]:
-    upgrade(_DB_URL)
-    email = "fuzzed.patient@example.org"
-    with TestClient(app) as client:
-        r = client.post(
-            "/api/v1/auth/register",
-            json={"email": email, "password": PASSWORD, "display_name": "Fuzz", "timezone": "UTC"},
-        )
-        assert r.status_code == 202, r.text
-        r = client.post(
-            "/api/v1/auth/token",
-            data={"grant_type": "password", "username": email, "password": PASSWORD},
-        )
-        assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-@schema.parametrize()
-@settings(deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_conforms_to_its_schema(case: Any, patient_headers: dict[str, str]) -> None:
-    case.call_and_validate(headers=patient_headers)
+    assert not errors, "\n".join(errors)
+    assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:30])
+    assert not unreached, f"operations that never answered a 2xx: {unreached}"
+    assert len(statuses) == len(fuzz.operations())

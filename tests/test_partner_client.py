@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from examples.partner_client import main
+from examples.partner_client import main, parse_args
 from tests.helpers import Account, Api
 from tests.trend_data import API, TrendPatient, episode
 
@@ -70,7 +70,8 @@ def _patient_with_a_treated_series(api: Api, client: TestClient) -> tuple[Accoun
 
 
 def _run(client: TestClient, client_id: str, secret: str, out: Path) -> int:
-    argv = ["--client-id", client_id, "--client-secret", secret, "--out", str(out)]
+    # "--flag=value": a generated secret may begin with "-", which argparse would read as a flag.
+    argv = [f"--client-id={client_id}", f"--client-secret={secret}", "--out", str(out)]
     return main(argv, client=client)
 
 
@@ -117,3 +118,10 @@ def test_the_example_reports_a_wrong_secret_and_writes_nothing(
     assert _run(client, client_id, "not-the-secret", tmp_path / "out") == 1
     assert "401 Invalid client" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_secret_that_begins_with_a_dash_is_read_as_the_secret() -> None:
+    # Generated secrets are URL-safe base64, so one in 32 begins with "-": written as
+    # --client-secret=VALUE (as the docs show) it is the value, never taken for an option.
+    args = parse_args(["--client-id=3f0c6f1e", "--client-secret=-n7Jq2VbX9rLs4TzW0c"])
+    assert args.client_secret == "-n7Jq2VbX9rLs4TzW0c"

@@ -98,9 +98,9 @@ def test_unknown_fields_are_refused(extra: dict[str, int]) -> None:
 
 
 @given(st.text(min_size=0, max_size=210))
-def test_display_names_need_1_to_200_characters(name: str) -> None:
+def test_display_names_need_1_to_200_characters_and_no_nul(name: str) -> None:
     data = {"email": "a@example.org", "password": "p" * 10, "display_name": name, "timezone": "UTC"}
-    assert _valid(RegisterIn, data) == (1 <= len(name) <= 200)
+    assert _valid(RegisterIn, data) == (1 <= len(name) <= 200 and "\x00" not in name)
 
 
 class _Stamped(BaseModel):

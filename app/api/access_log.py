@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.api.paging import cursor_query
 from app.api.responses import problems
 from app.deps import OwnPatient, SessionDep
 from app.schemas.audit import AccessLogEntryOut
 from app.schemas.common import Page
+from app.services.care.access_log import LIST as CARE_LOG
 from app.services.care.access_log import access_log
 
 router = APIRouter(tags=["patients"])
@@ -25,7 +27,7 @@ def get_access_log(
     patient: OwnPatient,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[str | None, cursor_query(CARE_LOG)] = None,
 ) -> Page[AccessLogEntryOut]:
     """The patient only (grantees get 403). Every read, change, export and refusal of their
     data: when, who (id, role, name), the action, the route and record id, the outcome; never

@@ -7,12 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from app.api.paging import cursor_query
 from app.api.responses import problems
 from app.deps import AdminActor, ContextDep, SessionDep
 from app.schemas.auth import AdminUserIn, UserOut
 from app.schemas.clients import ClientCreatedOut, ClientIn, ClientOut
 from app.schemas.common import Page
 from app.services.care import clients
+from app.services.care.clients import LIST as CLIENTS
 from app.services.identity import accounts
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -58,7 +60,7 @@ def list_clients(
     _admin: AdminActor,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[str | None, cursor_query(CLIENTS)] = None,
 ) -> Page[ClientOut]:
     """Admins only (others 403). Every registered client in id order, disabled ones included
     (`disabled_at`); page with `limit` and the returned `next_cursor`."""

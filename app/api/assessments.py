@@ -9,11 +9,13 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from app.api.conditional import IfMatch, IfNoneMatch, deleted, with_etag, with_etag_docs, written
+from app.api.paging import cursor_query
 from app.api.responses import problems
 from app.deps import ReadablePatient, SessionDep, WritablePatient
 from app.schemas.assessments import AssessmentIn, AssessmentOut
 from app.schemas.common import Limit, Page
 from app.services.diary import assessments
+from app.services.diary.assessments import LIST as ASSESSMENTS
 from app.vocabulary import Instrument
 
 router = APIRouter(tags=["assessments"])
@@ -68,7 +70,7 @@ def list_assessments(
         AwareDatetime | None, Query(alias="to", description="taken_at < this (exclusive)")
     ] = None,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, cursor_query(ASSESSMENTS)] = None,
 ) -> Page[AssessmentOut]:
     """Newest first; filter by `instrument` and `from`/`to` (on `taken_at`); page with `limit` and
     `next_cursor`. The patient and their grantees (partners need `diary:read`, else 403)."""

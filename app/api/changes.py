@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
+from app.api.paging import cursor_query
 from app.api.responses import problems
 from app.deps import ReadablePatient, SessionDep
 from app.schemas.common import Limit
 from app.schemas.diary import ChangesOut
 from app.services.sync import changes
+from app.services.sync.changes import FEED
 
 router = APIRouter(tags=["sync"])
 
@@ -26,7 +28,9 @@ def list_changes(
     session: SessionDep,
     since: Annotated[
         str | None,
-        Query(description="The next_cursor of the previous call; omit to sync from the start"),
+        cursor_query(
+            FEED, description="The next_cursor of the previous call; omit to sync from the start"
+        ),
     ] = None,
     limit: Limit = 50,
 ) -> ChangesOut:

@@ -8,11 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.api.conditional import IfMatch, IfNoneMatch, deleted, with_etag, with_etag_docs, written
+from app.api.paging import cursor_query
 from app.api.responses import problems
 from app.deps import ReadablePatient, SessionDep, WritablePatient
 from app.schemas.common import Limit, Page
 from app.schemas.diary import CheckinIn, CheckinOut
 from app.services.diary import checkins
+from app.services.diary.checkins import LIST as CHECKINS
 
 router = APIRouter(tags=["checkins"])
 
@@ -27,7 +29,7 @@ CHECKIN = "/patients/{pid}/checkins/{date}"
     responses=with_etag_docs(
         CheckinOut, s200="Replaced, or unchanged (same version)", s201="Created"
     )
-    | problems(401, 403, 404, 412, 422),
+    | problems(401, 403, 404, 409, 412, 422),
 )
 def put_checkin(
     date: dt.date,
@@ -61,7 +63,7 @@ def list_checkins(
     start: Annotated[dt.date | None, Query(alias="from")] = None,
     end: Annotated[dt.date | None, Query(alias="to")] = None,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, cursor_query(CHECKINS)] = None,
 ) -> Page[CheckinOut]:
     """Newest first; `from` and `to` are inclusive dates; page with `limit` and `next_cursor`. The
     patient and their grantees (partners need `diary:read`, else 403)."""

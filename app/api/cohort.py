@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
+from app.api.paging import cursor_query
 from app.api.responses import problems
 from app.deps import ContextDep, CurrentActor, RequestInfoDep, SessionDep
 from app.schemas.common import Limit
@@ -41,7 +42,7 @@ def get_cohort_outcomes(
         Query(description="Outcomes as of this day (default: each patient's local today)"),
     ] = None,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, cursor_query(cohort.ORDER)] = None,
     summary: Annotated[
         bool, Query(description="Include the summary on the first page (default true)")
     ] = True,

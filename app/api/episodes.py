@@ -20,6 +20,8 @@ from app.api.conditional import (
     written,
     written_json,
 )
+from app.api.openapi import document_model
+from app.api.paging import cursor_query
 from app.api.responses import problems
 from app.deps import (
     CurrentActor,
@@ -30,6 +32,7 @@ from app.deps import (
 )
 from app.schemas.common import Limit, Page
 from app.schemas.diary import (
+    BatchEpisode,
     BatchIn,
     BatchOut,
     EpisodeBody,
@@ -39,13 +42,17 @@ from app.schemas.diary import (
     IntensityQuery,
 )
 from app.services.diary import episodes
+from app.services.diary.episodes import LIST as EPISODE_LIST
 from app.services.sync import batch
 from app.vocabulary import Trigger
 
 router = APIRouter(tags=["episodes"])
 
 EPISODES = "/patients/{pid}/episodes"
-EPISODE = "/patients/{pid}/episodes/{episode_id}"
+# The uuid convertor: "/episodes/batch" can never be taken for an episode id (OPTIONS or a
+# wrong method there is about the batch route, not about /episodes/{episode_id}).
+EPISODE = "/patients/{pid}/episodes/{episode_id:uuid}"
+document_model(BatchEpisode)  # what BatchIn's items refer to
 WRITTEN = with_etag_docs(EpisodeOut, s200="Replaced, or unchanged (same version)", s201="Created")
 
 
@@ -140,7 +147,7 @@ def list_episodes(
     trigger: Annotated[Trigger | None, Query(description="Episodes with this trigger")] = None,
     min_intensity: Annotated[IntensityQuery | None, Query()] = None,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, cursor_query(EPISODE_LIST)] = None,
 ) -> Page[EpisodeOut]:
     """Newest first; filter by `from`/`to` (on `started_at`), `trigger` and `min_intensity`; page
     with `limit` and `next_cursor`. Deleted episodes are left out (the change feed reports

@@ -7,11 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from app.api.paging import cursor_query
 from app.api.responses import problems
 from app.deps import OwnPatient, SessionDep
 from app.schemas.common import Page
 from app.schemas.grants import GrantIn, GrantOut
 from app.services.care import grants
+from app.services.care.grants import LIST as GRANTS
 
 router = APIRouter(tags=["patients"])
 
@@ -41,7 +43,7 @@ def list_grants(
     patient: OwnPatient,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[str | None, cursor_query(GRANTS)] = None,
 ) -> Page[GrantOut]:
     """The patient only (grantees get 403). Every grant the patient gave, newest first,
     including revoked and expired ones; page with `limit` and `next_cursor`."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 
@@ -17,11 +18,13 @@ from app.api.conditional import (
     with_etag_docs,
     written_as,
 )
+from app.api.paging import cursor_query
 from app.api.responses import problems
 from app.deps import CurrentActor, ReadablePatient, SessionDep, WritablePatient
 from app.schemas.common import Limit, Page
 from app.schemas.diary import MedicationIn, MedicationOut, MedicationPatch
 from app.services.diary import medications
+from app.services.diary.medications import LIST as MEDICATION_LIST
 
 router = APIRouter(tags=["medications"])
 
@@ -98,7 +101,10 @@ def put_medication(
     responses=problems(401, 403, 404, 422),
 )
 def list_medications(
-    patient: ReadablePatient, session: SessionDep, limit: Limit = 50, cursor: str | None = None
+    patient: ReadablePatient,
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Annotated[str | None, cursor_query(MEDICATION_LIST)] = None,
 ) -> Page[MedicationOut]:
     """Most recently started first, stopped ones included; page with `limit` and `next_cursor`.
     The patient and their grantees (partners need `diary:read`, else 403)."""

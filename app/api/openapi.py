@@ -32,6 +32,13 @@ def json_request_body(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"content": {"application/json": {"schema": schema}}, "required": True}}
 
 
+def document_model(model: type[BaseModel]) -> None:
+    """Put ``model`` into the document's components, for a schema that refers to it by name
+    without FastAPI seeing it (the batch's items, read raw: app/schemas/diary.py)."""
+    if model not in _RAW_BODY_MODELS:
+        _RAW_BODY_MODELS.append(model)
+
+
 def install_openapi(app: FastAPI) -> None:
     """FastAPI documents a JSON ``HTTPValidationError`` 422 for every route with parameters;
     ours is problem+json (app/errors.py). Replace it everywhere, including on routes that do
@@ -52,6 +59,7 @@ def install_openapi(app: FastAPI) -> None:
                         responses = operation.setdefault("responses", {})
                         _fix_responses(path, responses)
                         _share_responses(responses, shared)
+            _add_links(document)
             if shared:
                 components["responses"] = shared
             schemas = components.setdefault("schemas", {})
@@ -81,6 +89,68 @@ def _require_if_match(operation: dict[str, Any]) -> None:
             parameter["required"] = True
             parameter["schema"] = {"type": "string", "minLength": 1, "title": "If-Match"}
             operation.setdefault("responses", {}).setdefault("428", problem_response(428))
+
+
+_ITEM_METHODS = ("get", "put", "patch", "delete")
+_LINK_NAMES = {"get": "read", "put": "replace", "patch": "update", "delete": "delete"}
+
+
+def _add_links(document: dict[str, Any]) -> None:
+    """OpenAPI links from every operation that creates a record (a POST to a collection, a PUT
+    to an item answering 201) to the read, update and delete operations of that record: the
+    new id from the response body (or the PUT's path), the path's other parameters from the
+    request, and ``If-Match`` from the response's ETag. Clients and stateful fuzzers follow
+    them to the record just made."""
+    paths: dict[str, Any] = document.get("paths", {})
+    schemas = document.get("components", {}).get("schemas", {})
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            created = operation.get("responses", {}).get("201")
+            if method not in ("post", "put") or not isinstance(created, dict):
+                continue
+            item_path = path if method == "put" else _item_path(paths, path)
+            if item_path is None:
+                continue
+            own = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            body = _response_properties(created, schemas)
+            links = {}
+            for target_method in _ITEM_METHODS:
+                target = paths[item_path].get(target_method)
+                if target is None or target is operation or "operationId" not in target:
+                    continue
+                parameters = {}
+                for parameter in target.get("parameters", []):
+                    name = parameter["name"]
+                    if parameter["in"] == "path":
+                        if name in own:
+                            parameters[name] = f"$request.path.{name}"
+                        elif "id" in body or name in body:
+                            parameters[name] = f"$response.body#/{'id' if 'id' in body else name}"
+                    elif parameter["in"] == "header" and name.lower() == "if-match":
+                        parameters[f"header.{name}"] = "$response.header.ETag"
+                links[f"{_LINK_NAMES[target_method]}-{target['operationId']}"] = {
+                    "operationId": target["operationId"],
+                    "parameters": parameters,
+                }
+            if links:
+                created["links"] = links
+
+
+def _item_path(paths: dict[str, Any], collection: str) -> str | None:
+    """``/x/{pid}/episodes`` → ``/x/{pid}/episodes/{episode_id}`` (the one item path below)."""
+    for path in paths:
+        rest = path.removeprefix(collection + "/")
+        if rest != path and rest.startswith("{") and rest.endswith("}") and "/" not in rest:
+            return path
+    return None
+
+
+def _response_properties(response: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        schema = schemas.get(ref.rsplit("/", 1)[1], {})
+    return set(schema.get("properties", {}))
 
 
 def _fix_responses(path: str, responses: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.api.conditional import RequiredIfMatch, with_etag
+from app.api.paging import cursor_query
 from app.api.responses import problems
 from app.deps import (
     ContextDep,
@@ -19,6 +20,7 @@ from app.deps import (
 from app.schemas.common import Page
 from app.schemas.patients import PatientOut, PatientPatch
 from app.services.care import patients
+from app.services.care.access import PATIENTS
 
 router = APIRouter(tags=["patients"])
 
@@ -35,7 +37,7 @@ def list_patients(
     ctx: ContextDep,
     info: RequestInfoDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[str | None, cursor_query(PATIENTS)] = None,
 ) -> Page[PatientOut]:
     """A patient gets their own record; clinicians and partners get every patient with an
     active grant to them (read or write), in id order; page with `limit` and `next_cursor`.

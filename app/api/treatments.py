@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 
@@ -17,6 +18,7 @@ from app.api.conditional import (
     with_etag_docs,
     written,
 )
+from app.api.paging import cursor_query
 from app.api.responses import problems
 from app.deps import CurrentActor, ReadablePatient, SessionDep, WritablePatient
 from app.schemas.common import Limit, Page
@@ -30,6 +32,8 @@ from app.schemas.treatments import (
 )
 from app.services.treatments import series
 from app.services.treatments import sessions as treatment_sessions
+from app.services.treatments.series import LIST as SERIES_KEYSET
+from app.services.treatments.sessions import LIST as SESSION_KEYSET
 from app.services.treatments.shared import SERIES, SESSIONS
 
 router = APIRouter(tags=["treatments"])
@@ -122,7 +126,10 @@ def put_series(
     responses=problems(401, 403, 404, 422),
 )
 def list_series(
-    patient: ReadablePatient, session: SessionDep, limit: Limit = 50, cursor: str | None = None
+    patient: ReadablePatient,
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Annotated[str | None, cursor_query(SERIES_KEYSET)] = None,
 ) -> Page[SeriesOut]:
     """Most recently created first; page with `limit` and `next_cursor`. Partners reading trends
     find the series ids here. The patient and their grantees (partners need `diary:read`, else
@@ -259,7 +266,7 @@ def list_sessions(
     patient: ReadablePatient,
     session: SessionDep,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, cursor_query(SESSION_KEYSET)] = None,
 ) -> Page[SessionOut]:
     """Newest first, incomplete ones included and flagged (`flags`: incomplete, dose_unverified,
     hypertension_reading); page with `limit` and `next_cursor`. The patient and their grantees

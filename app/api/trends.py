@@ -89,21 +89,37 @@ def get_series_readiness(
     operation_id="getSeriesChart",
     summary="The trend chart: daily attacks, 7-day mean, intensity, windows, sessions",
     response_class=Response,
-    responses=_media("image/svg+xml", "An SVG document") | TREND_PROBLEMS,
+    responses={
+        200: {
+            "description": "An SVG document; the same bytes as `application/octet-stream` (a "
+            "download) when the request's Accept names that type and not image/svg+xml",
+            "content": {
+                "image/svg+xml": {"schema": {"type": "string"}},
+                # Generated clients (openapi-python-client and others) read binary bodies only
+                # from this type: with it they return the chart as bytes instead of nothing.
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        **TREND_PROBLEMS,
+    },
 )
 def get_series_chart(
-    sid: uuid.UUID, patient: ReportablePatient, session: SessionDep, as_of: AsOf = None
+    sid: uuid.UUID,
+    patient: ReportablePatient,
+    session: SessionDep,
+    request: Request,
+    as_of: AsOf = None,
 ) -> Response:
     """An SVG of the trend as of `as_of`: attacks per local day, their 7-day mean, intensity, the
     windows and the sessions; sent with a strict Content-Security-Policy. 409 while the series
     has no completed session. The patient and their grantees; partners need `reports:read`
     (else 403)."""
     svg = trends.series_chart(session, patient, sid, as_of)
-    return Response(
-        svg,
-        media_type="image/svg+xml",
-        headers=svg_headers(),
-    )
+    accept = request.headers.get("accept", "")
+    if "application/octet-stream" in accept and "image/svg+xml" not in accept:
+        headers = svg_headers() | {"Content-Disposition": 'attachment; filename="chart.svg"'}
+        return Response(svg, media_type="application/octet-stream", headers=headers)
+    return Response(svg, media_type="image/svg+xml", headers=svg_headers())
 
 
 @router.get(

@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from app.trends.days import utc_text
 
@@ -19,7 +26,14 @@ class Schema(BaseModel):
 
 
 # Every timestamp leaves the API in UTC with a "Z".
-UTCDatetime = Annotated[datetime, PlainSerializer(utc_text, return_type=str, when_used="json")]
+# Documented as what it is on the wire (a serializer alone would make it a bare string, and a
+# generated client would hand partners text instead of a datetime).
+_SENT_AS_DATE_TIME = WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")
+UTCDatetime = Annotated[
+    datetime,
+    PlainSerializer(utc_text, return_type=str, when_used="json"),
+    _SENT_AS_DATE_TIME,
+]
 
 
 def _with_offset(value: datetime) -> str:
@@ -29,7 +43,9 @@ def _with_offset(value: datetime) -> str:
 # An episode's or session's started_at leaves the API in the UTC offset it was written with
 # ("2026-03-01T08:15:00+01:00"; "Z" for a zero offset): the local time the patient lived.
 OffsetDatetime = Annotated[
-    datetime, PlainSerializer(_with_offset, return_type=str, when_used="json")
+    datetime,
+    PlainSerializer(_with_offset, return_type=str, when_used="json"),
+    _SENT_AS_DATE_TIME,
 ]
 
 
@@ -46,18 +62,25 @@ def _check_timezone(value: str) -> str:
     return value
 
 
-# "format" tells clients (and the fuzzer) that only IANA names pass, not any short string.
-TIME_ZONE_FORMAT = "iana-time-zone"
+# Every IANA name this server knows, as the documented pattern: a client (and the fuzzer) can
+# tell a valid zone from the schema alone. A pattern rather than an enum: generated clients
+# would have to name 599 members ("Etc/GMT+1" and "Etc/GMT-1" alike), a pattern stays a string.
+TIME_ZONE_PATTERN = (
+    "^(?:" + "|".join(name.replace("+", "\\+") for name in sorted(available_timezones())) + ")$"
+)
 TimeZoneName = Annotated[
     str,
     Field(
         min_length=1,
         max_length=64,
-        json_schema_extra={"format": TIME_ZONE_FORMAT, "examples": ["Europe/Berlin"]},
+        json_schema_extra={"pattern": TIME_ZONE_PATTERN, "examples": ["Europe/Berlin"]},
     ),
     AfterValidator(_check_timezone),
 ]
-DisplayName = Annotated[str, Field(min_length=1, max_length=200)]
+# Text never holds NUL: PostgreSQL cannot store it and SQLite's length() stops at it; the
+# pattern says so in the document, so a schema-valid text is always storable.
+NO_NUL = "^[^\\x00]*$"
+DisplayName = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
 Limit = Annotated[int, Field(ge=1, le=500)]
 

@@ -25,7 +25,7 @@ from pydantic import (
     field_validator,
 )
 
-from app.schemas.common import OffsetDatetime, Schema, UTCDatetime, not_nullable
+from app.schemas.common import NO_NUL, OffsetDatetime, Schema, UTCDatetime, not_nullable
 from app.trends.days import CLOCK_SKEW, utcnow
 from app.vocabulary import (
     BRANCHES,
@@ -107,9 +107,10 @@ DurationSeconds = Annotated[int, Field(gt=0, le=86400, strict=True)]
 AttackCount = Annotated[int, Field(ge=1, le=1000, strict=True)]
 SleepHours = Annotated[float, Field(ge=0, le=24, strict=True)]
 DosePerDay = Annotated[float, Field(gt=0, le=MAX_DOSE_MG_PER_DAY, strict=True)]
-Note = Annotated[str, Field(max_length=NOTE_MAX)]
+Note = Annotated[str, Field(max_length=NOTE_MAX, pattern=NO_NUL)]
 ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX, pattern=NO_NUL),
 ]
 
 
@@ -271,38 +272,45 @@ class EpisodeOut(Schema):
 # --- batch upload -----------------------------------------------------------------------------
 
 
+BATCH_ITEM_REF = "#/components/schemas/BatchEpisode"
+_BATCH_EXAMPLES: list[dict[str, Any]] = [
+    {
+        "items": [
+            {
+                "id": "0b7e9b2c-4f1e-4c8a-9d3b-6a2f1e5c7d90",
+                "started_at": "2026-03-01T08:15:00+01:00",
+                "duration_seconds": 90,
+                "attack_count": 12,
+                "intensity": 8,
+                "triggers": ["eating"],
+            },
+            {
+                "id": "5d1c3a7e-2b9f-4e6d-8c1a-3f7b9e2d4a61",
+                "started_at": "2026-03-01T19:40:00+01:00",
+                "duration_seconds": 30,
+                "intensity": 5,
+                "triggers": ["talking"],
+            },
+        ]
+    }
+]
+
+
+def _batch_schema(schema: dict[str, Any]) -> None:
+    # Documented as what each item must be (generated clients get the typed episode model);
+    # read raw, so that each item is validated on its own and one bad item cannot fail the rest.
+    schema["properties"]["items"]["items"] = {"$ref": BATCH_ITEM_REF}
+    schema["examples"] = _BATCH_EXAMPLES
+
+
 class BatchIn(Schema):
-    # Items stay raw here: each one is validated on its own so one bad item cannot fail the rest.
     items: list[Any] = Field(
         max_length=MAX_BATCH_ITEMS,
-        description="Episodes, each with its client id (like a PUT body); validated one by one.",
+        description="Episodes, each with its client id (like a PUT body); validated one by one: "
+        "an item that is not a valid episode is reported `invalid`, the others are still stored.",
     )
 
-    model_config = Schema.model_config | {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "items": [
-                        {
-                            "id": "0b7e9b2c-4f1e-4c8a-9d3b-6a2f1e5c7d90",
-                            "started_at": "2026-03-01T08:15:00+01:00",
-                            "duration_seconds": 90,
-                            "attack_count": 12,
-                            "intensity": 8,
-                            "triggers": ["eating"],
-                        },
-                        {
-                            "id": "5d1c3a7e-2b9f-4e6d-8c1a-3f7b9e2d4a61",
-                            "started_at": "2026-03-01T19:40:00+01:00",
-                            "duration_seconds": 30,
-                            "intensity": 5,
-                            "triggers": ["talking"],
-                        },
-                    ]
-                }
-            ]
-        }
-    }
+    model_config = Schema.model_config | {"json_schema_extra": _batch_schema}
 
 
 class ItemError(BaseModel):

@@ -17,7 +17,14 @@ from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, StrictInt
 
 from app.schemas.assessments import AssessmentIn, AssessmentOut
 from app.schemas.audit import AccessLogEntryOut
-from app.schemas.common import DisplayName, OffsetDatetime, Schema, TimeZoneName, UTCDatetime
+from app.schemas.common import (
+    NO_NUL,
+    DisplayName,
+    OffsetDatetime,
+    Schema,
+    TimeZoneName,
+    UTCDatetime,
+)
 from app.schemas.diary import (
     STARTED_AT_OUT,
     CheckinIn,
@@ -202,9 +209,9 @@ class AssessmentImport(AssessmentIn, Stored):
 
 class SeriesImport(Stored):
     id: uuid.UUID
-    name: Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
+    name: Annotated[str, Field(min_length=1, max_length=NAME_MAX, pattern=NO_NUL)]
     modality: Modality
-    protocol: Annotated[str, Field(max_length=PROTOCOL_MAX)] | None = None
+    protocol: Annotated[str, Field(max_length=PROTOCOL_MAX, pattern=NO_NUL)] | None = None
     planned_sessions: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
     planned_start: PlannedStart | None = None
     new_course: NewCourse | None = None
@@ -226,7 +233,7 @@ class SessionImport(Stored):
     vitals: Vitals | None = None
     adverse_effects: list[AdverseEffect] = Field(default_factory=list, max_length=12)
     completed: StrictBool = True
-    notes: Annotated[str, Field(max_length=NOTE_MAX)] | None = None
+    notes: Annotated[str, Field(max_length=NOTE_MAX, pattern=NO_NUL)] | None = None
     # Documents written before the dose safety rule lack it: false (a high dose then is a 422).
     high_dose_confirmed: StrictBool = False
     recorded_by: uuid.UUID

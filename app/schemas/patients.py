@@ -12,8 +12,8 @@ from app.schemas.common import DisplayName, Schema, TimeZoneName, not_nullable
 from app.vocabulary import Branch, Side
 
 Ichd3Type = Literal["classical", "secondary", "idiopathic", "unknown"]
-WeightKg = Annotated[float, Field(gt=0, le=500)]
-BirthYear = Annotated[int, Field(ge=1900, le=2100)]
+WeightKg = Annotated[float, Field(gt=0, le=500, strict=True)]
+BirthYear = Annotated[int, Field(ge=1900, le=2100, strict=True)]
 # Documents what _unique_branches enforces.
 UNIQUE: dict[str, JsonValue] = {"uniqueItems": True}
 

@@ -14,7 +14,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, Field, StrictBool, field_validator
 
-from app.schemas.common import OffsetDatetime, Schema, UTCDatetime, not_nullable
+from app.schemas.common import NO_NUL, OffsetDatetime, Schema, UTCDatetime, not_nullable
 from app.schemas.diary import (
     STARTED_AT_IN,
     STARTED_AT_OUT,
@@ -54,7 +54,7 @@ assert get_args(Severity) == SEVERITIES
 BaselineDays = Annotated[int, Field(ge=7, le=90, strict=True)]
 FollowUpDays = Annotated[int, Field(ge=28, le=364, strict=True)]
 PlannedSessions = Annotated[int, Field(ge=1, le=100, strict=True)]
-Protocol = Annotated[str, Field(max_length=PROTOCOL_MAX)]
+Protocol = Annotated[str, Field(max_length=PROTOCOL_MAX, pattern=NO_NUL)]
 DurationMinutes = Annotated[int, Field(gt=0, le=1440, strict=True)]
 DoseMg = Annotated[
     float,

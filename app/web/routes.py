@@ -241,7 +241,7 @@ def cohort_page(
     caller: Caller,
     session: SessionDep,
     ctx: ContextDep,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[str | None, Query(pattern=cohort.ORDER.pattern, max_length=2_200)] = None,
 ) -> Response:
     """The summary and the Kaplan-Meier curve over the whole cohort; the series table a page of
     rows at a time (``cursor`` from the previous page's "next" link)."""

@@ -161,7 +161,8 @@ def id_routes(app: FastAPI) -> list[tuple[str, str]]:
     for path, methods, route in _all_routes(app):
         if not isinstance(route, APIRoute) or not path.startswith(PREFIX + "/"):
             continue
-        template = path.removeprefix(PREFIX)
+        # As documented: "{episode_id:uuid}" (a Starlette convertor) is "{episode_id}".
+        template = re.sub(r"\{(\w+):\w+\}", r"{\1}", path.removeprefix(PREFIX))
         if not PARAM.search(template) and not template.startswith("/admin/"):
             continue
         found += [(m, template) for m in sorted(methods - {"HEAD", "OPTIONS"})]

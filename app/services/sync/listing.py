@@ -10,8 +10,6 @@ one list's cursor from being replayed against another (``cursors``).
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -32,7 +30,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from app.db import UTCDateTime
-from app.errors import ValidationFailed
 from app.schemas.common import Page
 from app.services.sync import cursors
 
@@ -45,33 +42,18 @@ Column = ColumnElement[Any] | QueryableAttribute[Any]
 Query = Select[*tuple[Any, ...]]
 
 
-def _encode(value: object) -> cursors.Value:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def _decode(column: Column, value: cursors.Value) -> object:
+def _kind(column: Column) -> cursors.Kind:
     kind = column.type
     if isinstance(kind, Integer):
-        if not isinstance(value, int):
-            raise ValueError("not a number")
-        return value
-    if not isinstance(value, str):
-        raise ValueError("not text")
+        return "int"
     if isinstance(kind, String):
-        return value
+        return "text"
     if isinstance(kind, UTCDateTime):
-        moment = dt.datetime.fromisoformat(value)
-        if moment.tzinfo is None:
-            raise ValueError("naive timestamp in cursor")
-        return moment
+        return "datetime"
     if isinstance(kind, Date):
-        return dt.date.fromisoformat(value)
+        return "date"
     if isinstance(kind, Uuid):
-        return uuid.UUID(value)
+        return "uuid"
     raise TypeError(f"no cursor encoding for {kind!r}")  # pragma: no cover
 
 
@@ -84,16 +66,21 @@ class Keyset:
     newest_first: bool = True
     loc: tuple[str, str] = ("query", "cursor")
 
+    @property
+    def kinds(self) -> tuple[cursors.Kind, ...]:
+        return tuple(_kind(column) for column in self.columns)
+
+    @property
+    def pattern(self) -> str:
+        """What every cursor of this list looks like (the API documents it)."""
+        return cursors.pattern(self.tag, self.kinds)
+
     def decode(self, cursor: str) -> Key:
-        """The sort key a cursor of this list holds; anything else is a 422."""
-        raw = cursors.decode(cursor, self.tag, len(self.columns), loc=self.loc)
-        try:
-            return tuple(_decode(col, value) for col, value in zip(self.columns, raw, strict=True))
-        except ValueError as exc:
-            raise ValidationFailed(self.loc, cursors.BAD_CURSOR) from exc
+        """The sort key a cursor of this list holds; one not of this list's pattern is a 422."""
+        return tuple(cursors.decode(cursor, self.tag, self.kinds, loc=self.loc))
 
     def encode(self, key: Sequence[Any]) -> str:
-        return cursors.encode(self.tag, *(_encode(value) for value in key))
+        return cursors.encode(self.tag, self.kinds, key)
 
     def key(self, row: RowMapping) -> Key:
         return tuple(row[str(col.key)] for col in self.columns)

@@ -211,6 +211,9 @@ class Fuzz:
         self.seeds.patient_id = me["patient_id"]
         admin = self.staff("admin", "fuzz.admin@example.org")
         clinician = self.staff("clinician", "fuzz.clinician@example.org")
+        # The grantee of createGrant's documented example exists, so that example is a 201 (a
+        # generated address is a 422: no such clinician), whatever else the run generates.
+        self.staff("clinician", "dr.lee@clinic.example")
         partner = self._post(
             "/admin/clients",
             201,

@@ -125,8 +125,10 @@ def _names(overview: PatientsOverview) -> list[str]:
 
 def _world(api: Api) -> dict[str, Any]:
     """Anna: induction and booster, the booster's relief ended on day 154; Bob: no series;
-    Carl: one session on day 0, no diary after day 60; Dora: one session on day 100, relief
-    since. All granted to the doctor; Eve granted to a colleague only."""
+    Carl: one session on day 0, no relief; Dora: one session on day 100 after a baseline of low
+    coverage, relief since; Fern: two ended reliefs (37 and 39 days) and a third running for
+    50 days, so her pain may return from day 162. All granted to the doctor; Eve granted to a
+    colleague only."""
     doctor, colleague = api.staff(), api.staff()
     anna = induction_and_booster(api, name="Anna")
     bob = trend_patient(api, name="Bob")
@@ -134,10 +136,19 @@ def _world(api: Api) -> dict[str, Any]:
     carl.daily(range(-28, 61), 4)
     carl.sessions(carl.series(), [0])
     dora = trend_patient(api, name="Dora")
-    dora.daily(range(72, 100), 6)
+    dora.daily(range(87, 100), 6)  # 13 of the baseline's 28 days, no check-ins between
     dora.daily(range(101, 176), 1)
     dora.sessions(dora.series(), [100])
-    for patient in (anna.patient, bob, carl, dora):
+    fern = trend_patient(api, name="Fern")  # two ended reliefs, the third still running
+    fern.daily(range(-28, 0), 6)
+    fern.daily(range(5, 41), 1)
+    fern.daily(range(41, 61), 5)
+    fern.daily(range(63, 101), 1)
+    fern.daily(range(101, 121), 5)
+    fern.daily(range(123, 176), 1)
+    for offsets in ((0, 2, 4), (61, 62), (121, 122)):
+        fern.sessions(fern.series(), offsets)
+    for patient in (anna.patient, bob, carl, dora, fern):
         api.grant(patient.account, to=doctor)
     api.grant(api.register(name="Eve"), to=colleague)
     return {"doctor": doctor, "dora": dora}
@@ -148,14 +159,19 @@ def test_each_order_from_the_stored_rows_is_the_computed_one(api: Api, ctx: AppC
     w = _world(api)
     doctor = w["doctor"]
     stored = {sort: _read(ctx, doctor, sort) for sort in ("attention", "name", "last_session")}
-    assert _names(stored["name"]) == ["Anna", "Bob", "Carl", "Dora"]
-    # Anna's relief ended; the others' did not, and none expects a return within 14 days.
-    assert _names(stored["attention"]) == ["Anna", "Bob", "Carl", "Dora"]
-    # Carl's last session was on day 0, Anna's on day 91, Dora's on day 100; Bob has none.
-    assert _names(stored["last_session"]) == ["Carl", "Anna", "Dora", "Bob"]
+    assert _names(stored["name"]) == ["Anna", "Bob", "Carl", "Dora", "Fern"]
+    # Anna's relief ended; Fern's pain may return within 14 days; then the rest by name.
+    assert _names(stored["attention"]) == ["Anna", "Fern", "Bob", "Carl", "Dora"]
+    # The last sessions: Carl's on day 0, Anna's 91, Dora's 100, Fern's 122; Bob has none.
+    assert _names(stored["last_session"]) == ["Carl", "Anna", "Dora", "Fern", "Bob"]
     assert [row.days_since_last_session for row in stored["last_session"].rows] == [
-        175, 84, 75, None,
+        175, 84, 75, 53, None,
     ]  # fmt: skip
+    fern = stored["attention"].rows[1]
+    assert fern.return_soon
+    assert fern.expected_return_open  # her running relief is already the longest
+    dora = stored["name"].rows[3]
+    assert dora.baseline_flags == ("low_coverage", "selective_logging")
     anna = stored["name"].rows[0]
     assert anna.latest is not None
     assert anna.latest.booster
@@ -164,7 +180,7 @@ def test_each_order_from_the_stored_rows_is_the_computed_one(api: Api, ctx: AppC
     assert anna.as_of == day(175)
     for sort, page in stored.items():
         computed = _computed(ctx, doctor, sort, day(175))  # type: ignore[arg-type]
-        assert page.total == computed.total == 4
+        assert page.total == computed.total == 5
         for mine, theirs in zip(page.rows, computed.rows, strict=True):
             # Boosters' flags are the series' own (the course's reference ones and those
             # about the time since): the computed page shows the course's reference flags.
@@ -176,10 +192,10 @@ def test_each_order_from_the_stored_rows_is_the_computed_one(api: Api, ctx: AppC
 def test_a_diary_change_shows_in_the_very_next_page(api: Api, ctx: AppContext) -> None:
     w = _world(api)
     doctor, dora = w["doctor"], w["dora"]
-    assert _names(_read(ctx, doctor, "attention")) == ["Anna", "Bob", "Carl", "Dora"]
+    assert _names(_read(ctx, doctor, "attention")) == ["Anna", "Fern", "Bob", "Carl", "Dora"]
     dora.daily(range(150, 176), 5)  # five attacks a day again from day 150: relief ended
     page = _read(ctx, doctor, "attention")
-    assert _names(page)[:2] == ["Anna", "Dora"] or _names(page)[:2] == ["Dora", "Anna"]
+    assert _names(page) == ["Anna", "Dora", "Fern", "Bob", "Carl"]
     (mine,) = (row for row in page.rows if row.name == "Dora")
     assert mine.relief_ended
     assert page.rows == _computed(ctx, doctor, "attention", day(175)).rows

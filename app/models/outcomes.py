@@ -27,6 +27,8 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Uuid,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -76,6 +78,25 @@ class PatientOutcome(Base):
             "sort_name",
             "patient_id",
         ),
+        # The patients page's "needs attention first": relief ended (latest end first), then a
+        # return expected within 14 days (soonest first), then the rest; each by name.
+        Index(
+            "ix_patient_outcomes_attention",
+            "ended_rank",
+            "ended_key",
+            "return_rank",
+            "return_key",
+            "sort_name",
+            "patient_id",
+        ),
+        # "Longest since the last session first", patients without a session last.
+        Index(
+            "ix_patient_outcomes_last_session",
+            "session_rank",
+            "session_key",
+            "sort_name",
+            "patient_id",
+        ),
     )
 
     patient_id: Mapped[uuid.UUID] = mapped_column(
@@ -99,6 +120,10 @@ class PatientOutcome(Base):
     censor_reason: Mapped[str | None] = mapped_column(String(24), default=None)
     expected_return_from: Mapped[date | None] = mapped_column(Date, default=None)
     expected_return_to: Mapped[date | None] = mapped_column(Date, default=None)
+    # The expected return's latest day is a lower bound (the longest relief is still running).
+    expected_return_open: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     # 0: the latest series' relief has ended (ended_key = minus its end day's ordinal, so the
     # latest end comes first in ascending order); 1: any other patient (ended_key 0).
     ended_rank: Mapped[int] = mapped_column(SmallInteger)
@@ -107,6 +132,10 @@ class PatientOutcome(Base):
     # has not ended (return_key = that day's ordinal: soonest first); 1: any other (key 0).
     return_rank: Mapped[int] = mapped_column(SmallInteger)
     return_key: Mapped[int] = mapped_column(Integer)
+    # 0: the latest series has an end day (session_key = minus the days from it to as_of, so
+    # the longest since the last session comes first); 1: no completed session (key 0).
+    session_rank: Mapped[int] = mapped_column(SmallInteger, default=1, server_default=text("1"))
+    session_key: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class SeriesOutcome(Base):

@@ -180,7 +180,7 @@ def patients_page(
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
     overview = patients_overview(
-        session, caller.actor, sort=sort, page=page_number, page_size=PAGE_SIZE
+        session, caller.actor, db=ctx.db, sort=sort, page=page_number, page_size=PAGE_SIZE
     )
     # The rows shown are patient data read: each is on that patient's access log.
     info = request_info(request, "read")

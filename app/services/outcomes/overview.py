@@ -2,13 +2,20 @@
 patients page (``/clinic/``).
 
 ``patients_overview`` is the one function the page depends on, and ``PatientsOverview`` /
-``PatientRow`` the one shape it reads. For now each row is computed from the courses service
-(``courses.patient_courses``: the patient's series, their relief and the course outlook), which
-reads every visible patient's diary over the days their series use; the per-series outcomes are
-to be kept precomputed (issue 14), and then only this function's body changes.
+``PatientRow`` the one shape it reads. It reads the outcomes kept ready (services/outcomes/
+ready.py, issue 14): ``make_ready`` first brings the caller's patients' rows up to date (what
+changed, or whose day moved on), then one query reads the page from ``patient_outcomes`` -
+ordered, offset and limited in the database along an index of that table, the caller's active
+grant joined in (``ready.granted_to``), the patient's side and branches joined from
+``patients`` and the latest series' booster and baseline flags from ``series_outcomes`` - and
+one more counts the caller's patients. So a page costs the same with 50 patients or 10 000.
 
-Access: the patients are those with an active grant to the caller (``access.visible_patients``,
-checked on this call). Auditing the rows shown is the caller's job (it knows the request).
+An explicit ``as_of`` (no stored row serves another day) takes ``computed_overview``: every
+visible patient's courses computed on the fly, sorted in Python (the way this page worked
+before the rows were kept ready).
+
+Access: the patients are those with an active grant to the caller, checked on this call.
+Auditing the rows shown is the caller's job (it knows the request).
 """
 
 from __future__ import annotations
@@ -17,15 +24,18 @@ import datetime as dt
 import math
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from app.db import Database
 from app.errors import ValidationFailed
 from app.models import Patient
 from app.schemas.trends import CourseSeriesOut, CoursesOut, OutlookOut
 from app.services.care.access import PATIENTS, visible_patients
 from app.services.identity.actors import Actor
+from app.services.outcomes import ready
 from app.services.outcomes.courses import patient_courses
 from app.services.outcomes.trends import resolve_as_of
 from app.services.sync import listing
@@ -76,10 +86,12 @@ class PatientRow:
 
     @property
     def return_soon(self) -> bool:
-        """The expected return's earliest day is within 14 days of as_of (or already past)."""
+        """The expected return's earliest day is within 14 days of as_of (or already past),
+        the latest relief not over (neither ended nor no relief: as ``ready`` stores it)."""
+        over = self.latest is not None and self.latest.relief_status in ("ended", "no_relief")
         return (
             self.expected_return is not None
-            and not self.relief_ended
+            and not over
             and self.expected_return[0] <= self.as_of + dt.timedelta(days=RETURN_SOON_DAYS)
         )
 
@@ -101,20 +113,115 @@ def patients_overview(
     session: Session,
     actor: Actor,
     *,
+    db: Database,
     sort: Sort,
     page: int,
     page_size: int,
     as_of: dt.date | None = None,
 ) -> PatientsOverview:
     """Page ``page`` (from 1) of the caller's patients in ``sort`` order: ``attention`` puts
-    relief that ended first, then an expected return within 14 days, then the rest (each by
-    name); ``name``; ``last_session`` (the longest since the last session first)."""
+    relief that ended first (the latest end first), then an expected return within 14 days
+    (the soonest first), then the rest, each by name; ``name``; ``last_session`` (the longest
+    since the last session first, patients without one last). Without ``as_of`` (each
+    patient's today) the stored rows: one query for the page and one for the count."""
     if sort not in SORTS:
         raise ValidationFailed(["query", "sort"], f"must be one of {', '.join(SORTS)}")
     if page < 1:
         raise ValidationFailed(["query", "page"], "must be at least 1")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValidationFailed(["query", "page_size"], f"must be 1 to {MAX_PAGE_SIZE}")
+    if as_of is not None:
+        return computed_overview(
+            session, actor, sort=sort, page=page, page_size=page_size, as_of=as_of
+        )
+    at = ready.now()
+    ready.make_ready(db, session, actor, at)
+    o = ready.PATIENTS
+    latest = ready.SERIES.alias("latest")
+    visible = ready.granted_to(actor, o.c.patient_id, at)
+    query = (
+        select(
+            o,
+            Patient.display_name,
+            Patient.side,
+            Patient.branches,
+            latest.c.booster,
+            latest.c.baseline_flags,
+        )
+        .join(Patient, Patient.id == o.c.patient_id)
+        .outerjoin(latest, latest.c.series_id == o.c.series_id)
+        .where(visible)
+        .order_by(*_STORED_ORDER[sort])
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    rows = tuple(_stored_row(values) for values in session.execute(query).mappings())
+    total = session.scalar(select(func.count()).select_from(o).where(visible)) or 0
+    session.commit()  # a read: end it before the caller writes the audit entries
+    return PatientsOverview(rows=rows, total=total, page=page, page_size=page_size, sort=sort)
+
+
+_O = ready.PATIENTS.c
+# Each order is an index of patient_outcomes (app/models/outcomes.py), walked from its start.
+_STORED_ORDER: dict[Sort, tuple[ColumnElement[Any], ...]] = {
+    "attention": (
+        _O.ended_rank,
+        _O.ended_key,
+        _O.return_rank,
+        _O.return_key,
+        _O.sort_name,
+        _O.patient_id,
+    ),
+    "name": (_O.sort_name, _O.patient_id),
+    "last_session": (_O.session_rank, _O.session_key, _O.sort_name, _O.patient_id),
+}
+
+
+def _stored_row(values: Any) -> PatientRow:
+    """A page row from a stored patient row (and its joins). The latest series is the one
+    with a completed session (``end_day`` set), as in ``courses``."""
+    day: dt.date = values["as_of"]
+    end: dt.date | None = values["end_day"]
+    latest = None
+    if values["series_id"] is not None and end is not None:
+        latest = LatestSeries(
+            series_id=values["series_id"],
+            name=values["series_name"],
+            start=values["start"],
+            end=end,
+            booster=bool(values["booster"]),
+            responder=values["responder"],
+            relief_status=values["relief_status"],
+            relief_onset=values["relief_onset"],
+            relief_end=values["relief_end"],
+            relief_days=values["relief_days"],
+        )
+    back, until = values["expected_return_from"], values["expected_return_to"]
+    return PatientRow(
+        patient_id=values["patient_id"],
+        name=values["display_name"],
+        side=values["side"],
+        branches=tuple(values["branches"] or ()),
+        as_of=day,
+        latest=latest,
+        days_since_last_session=None if end is None else (day - end).days,
+        expected_return=None if back is None or until is None else (back, until),
+        expected_return_open=bool(values["expected_return_open"]),
+        baseline_flags=tuple(values["baseline_flags"] or ()) if latest is not None else (),
+    )
+
+
+def computed_overview(
+    session: Session,
+    actor: Actor,
+    *,
+    sort: Sort,
+    page: int,
+    page_size: int,
+    as_of: dt.date | None,
+) -> PatientsOverview:
+    """The fallback for an explicit ``as_of``: every visible patient's courses computed for
+    that day (``courses.patient_courses``, O(patients) diary reads), sorted here."""
     rows: list[PatientRow] = []
     pages = listing.every_page(
         session, visible_patients(actor), PATIENTS, size=_PAGE, out=lambda row: row["Patient"]
@@ -183,15 +290,14 @@ def _by_name(row: PatientRow) -> tuple[str, str]:
     return (row.name.casefold(), str(row.patient_id))
 
 
-def _by_attention(row: PatientRow) -> tuple[int, dt.date, str, str]:
-    if row.relief_ended:
-        assert row.latest is not None
-        group, when = 0, row.latest.relief_end or dt.date.max
+def _by_attention(row: PatientRow) -> tuple[int, int, str, str]:
+    if row.relief_ended and row.latest is not None and row.latest.relief_end is not None:
+        group, when = 0, -row.latest.relief_end.toordinal()  # the latest end first
     elif row.return_soon:
         assert row.expected_return is not None
-        group, when = 1, row.expected_return[0]
+        group, when = 1, row.expected_return[0].toordinal()
     else:
-        group, when = 2, dt.date.max
+        group, when = 2, 0
     return (group, when, *_by_name(row))
 
 

@@ -190,9 +190,13 @@ def _series_values(
 
 
 def _patient_values(
-    state: PatientState, as_of: dt.date, latest: dict[str, Any] | None
+    state: PatientState,
+    as_of: dt.date,
+    latest: dict[str, Any] | None,
+    return_open: bool = False,
 ) -> dict[str, Any]:
     pick = latest or {}
+    last_end: dt.date | None = pick.get("end_day")
     status = pick.get("relief_status")
     ended_on: dt.date | None = pick.get("relief_end")
     ended = status == "ended" and ended_on is not None
@@ -221,10 +225,13 @@ def _patient_values(
         "censor_reason": pick.get("censor_reason"),
         "expected_return_from": back,
         "expected_return_to": pick.get("expected_return_to"),
+        "expected_return_open": return_open and back is not None,
         "ended_rank": 0 if ended else 1,
         "ended_key": -ended_on.toordinal() if ended and ended_on is not None else 0,
         "return_rank": 1 if soon_key is None else 0,
         "return_key": soon_key or 0,
+        "session_rank": 1 if last_end is None else 0,
+        "session_key": 0 if last_end is None else -(as_of - last_end).days,
     }
 
 
@@ -253,20 +260,26 @@ def compute(
             series.id: _series_values(state, ordinal, series, day, analyses.get(series.id))
             for ordinal, series in enumerate(patient_series)
         }
-        _add_outlooks(analyses, rows)
+        open_ended = _add_outlooks(analyses, rows)
         latest: dict[str, Any] | None = None
         if analyses:
             latest = rows[next(reversed(analyses))]
         elif patient_series:
             latest = rows[patient_series[-1].id]
-        found.append(Computed(_patient_values(state, day, latest), list(rows.values())))
+        return_open = latest is not None and open_ended.get(latest["series_id"], False)
+        found.append(
+            Computed(_patient_values(state, day, latest, return_open), list(rows.values()))
+        )
     return found
 
 
 def _add_outlooks(
     analyses: dict[uuid.UUID, SeriesAnalysis], rows: dict[uuid.UUID, dict[str, Any]]
-) -> None:
-    """The course outlook's expected return on each course's latest series (as /courses)."""
+) -> dict[uuid.UUID, bool]:
+    """The course outlook's expected return on each course's latest series (as /courses);
+    returns, by those series, whether the outlook's longest relief is still running (the
+    expected return's latest day a lower bound)."""
+    open_ended: dict[uuid.UUID, bool] = {}
     reliefs = [analysis.relief for analysis in analyses.values()]
     latest_of: dict[uuid.UUID, SeriesAnalysis] = {}
     for analysis in analyses.values():  # course order: the last one seen is the latest
@@ -279,6 +292,8 @@ def _add_outlooks(
                 expected_return_from=found.expected_return[0],
                 expected_return_to=found.expected_return[1],
             )
+            open_ended[plan.series.id] = found.longest_censored
+    return open_ended
 
 
 # --- storing -----------------------------------------------------------------------------------

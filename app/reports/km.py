@@ -119,7 +119,14 @@ def _draw(groups: Sequence[_Group]) -> Figure:
     handles.append(
         Line2D([], [], color="black", linestyle="none", marker="|", markersize=5, label="Censored")
     )
-    axes.legend(handles=handles, loc="upper right", frameon=False, fontsize=6.5)
+    axes.legend(
+        handles=handles,
+        loc="lower left",
+        frameon=True,
+        framealpha=0.9,
+        edgecolor="none",
+        fontsize=6.5,
+    )
     return figure
 
 
